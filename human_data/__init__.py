@@ -1,0 +1,1 @@
+"""Human reference data (aggregates only). Provenance: README.md in this folder; API: popsim.datasets."""

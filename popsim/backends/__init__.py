@@ -1,0 +1,56 @@
+"""Backends: where option distributions come from. One small protocol, three implementations.
+
+- `embedded`: SmolLM2-135M-Instruct in-process through llama.cpp (`EmbeddedBackend`);
+- `openai`: any OpenAI-compatible server (vLLM, Ollama, llama.cpp server, hosted APIs) (`OpenAIBackend`);
+- `scripted`: a deterministic test double (`ScriptedBackend`), never evidence that the LLM path works.
+
+`make_backend(name, **settings)` builds one from plain values (the path the CLI, Solara page and
+sweeps use). Implementations are imported lazily so that `import popsim` stays light.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence, runtime_checkable
+
+from ..asks import Ask, OptionDistribution
+from ..errors import unknown
+
+BACKENDS: tuple[str, ...] = ("embedded", "openai", "scripted")
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str  # "embedded", "openai", "scripted": enters cache keys and run records
+    model: str  # the model's identity (file or served name)
+    chunk_size: int  # how many asks the engine hands over at once (answers are cached after each chunk)
+
+    def fingerprint(self) -> dict:
+        """Everything besides the ask that changes an answer (enters the cache key)."""
+
+    def option_distributions(self, asks: Sequence[Ask]) -> list[OptionDistribution]:
+        """The probability of each option of each ask, in the order given."""
+
+    def complete(self, asks: Sequence[Ask], *, max_tokens: int) -> list[str]:
+        """Free-text answers (for open questions and the sampling fallback)."""
+
+    def describe(self) -> dict:
+        """What the run record says about this backend (never a secret)."""
+
+
+def make_backend(name: str = "embedded", **settings) -> Backend:
+    if name == "embedded":
+        from .embedded import EmbeddedBackend
+
+        return EmbeddedBackend(**settings)
+    if name == "openai":
+        from .openai_compat import OpenAIBackend
+
+        return OpenAIBackend(**settings)
+    if name == "scripted":
+        from .scripted import ScriptedBackend
+
+        return ScriptedBackend(**settings)
+    raise unknown("backend", name, BACKENDS)
+
+
+__all__ = ["Backend", "BACKENDS", "make_backend", "Ask", "OptionDistribution"]

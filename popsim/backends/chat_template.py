@@ -1,0 +1,50 @@
+"""Rendering chat messages into the exact prompt text a model reads.
+
+The embedded model uses the Jinja chat template stored in its GGUF file; the completions endpoint of
+an OpenAI-compatible server is given the same text rendered client-side (built-in `chatml`, or any
+Jinja template), so that both paths score identical prompts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from ..asks import Message
+from ..errors import PopsimError
+
+#: plain ChatML (Qwen, SmolLM2 without its default system prompt, many fine-tunes)
+CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+BUILTIN = {"chatml": CHATML}
+
+
+def resolve_template(spec: str | None) -> str:
+    """`chatml`, a path to a Jinja template file, or the template text itself."""
+    if spec is None or spec in BUILTIN:
+        return BUILTIN[spec or "chatml"]
+    if "{%" in spec or "{{" in spec:
+        return spec
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise PopsimError(f"chat template {spec!r} is neither a built-in ({', '.join(BUILTIN)}) nor a file; "
+                          "pass chatml or the path of a Jinja template")
+    return path.read_text(encoding="utf-8")
+
+
+def _raise(message):
+    raise PopsimError(f"the chat template refused the prompt: {message}")
+
+
+def render_chat(template: str, messages: Sequence[Message], *, bos_token: str = "", eos_token: str = "") -> str:
+    from jinja2.exceptions import TemplateError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env.globals["raise_exception"] = _raise
+    try:
+        return env.from_string(template).render(
+            messages=[{"role": m.role, "content": m.content} for m in messages],
+            add_generation_prompt=True, bos_token=bos_token, eos_token=eos_token)
+    except TemplateError as exc:
+        raise PopsimError(f"the chat template could not be rendered: {exc}") from exc

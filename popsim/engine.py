@@ -1,0 +1,94 @@
+"""Between a step's asks and a backend: deduplicate, look up the cache, ask only the misses.
+
+`Engine.resolve(asks)` returns one `OptionDistribution` per ask, in order. Identical asks are asked
+once (a population primed with 11 personas costs 11 x items asks whatever its size); cached answers
+are reused; misses go to the backend in chunks (batched for the embedded model, concurrent for HTTP)
+and every chunk's answers are committed to the cache before any of them is used.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from .asks import Ask, OptionDistribution
+from .cache import Cache, answer_key
+
+
+@dataclass
+class EngineStats:
+    asks: int = 0  # asks received (with duplicates)
+    unique: int = 0  # distinct asks
+    hits: int = 0  # answered from the cache
+    calls: int = 0  # asks sent to the backend (model calls)
+    failed: int = 0  # asks the backend could not answer (marked missing, not cached)
+    reasons: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"asks": self.asks, "unique": self.unique, "hits": self.hits, "calls": self.calls,
+                "failed": self.failed, "failure_reasons": dict(self.reasons)}
+
+    def line(self) -> str:
+        return (f"asks {self.asks}, distinct {self.unique}, cache hits {self.hits}, "
+                f"model calls {self.calls}, failed {self.failed}")
+
+
+class Engine:
+    """`Engine(backend, cache)`; `resolve(asks)`. `refresh=True` ignores (and overwrites) cached answers."""
+
+    def __init__(self, backend, cache: Cache | None = None, *, refresh: bool = False, progress: bool = False,
+                 on_progress: Callable[[int, int], None] | None = None):
+        self.backend = backend
+        self.cache = cache if cache is not None else Cache(None)
+        self.refresh = refresh
+        self.progress = progress
+        self.on_progress = on_progress
+        self.stats = EngineStats()
+        self.settings = backend.fingerprint()
+
+    def key(self, ask: Ask) -> str:
+        return answer_key(self.backend.name, self.backend.model, self.settings, ask)
+
+    def resolve(self, asks: Sequence[Ask], *, desc: str = "asking the model") -> list[OptionDistribution]:
+        keys = [self.key(a) for a in asks]
+        unique: dict[str, Ask] = dict(zip(keys, asks))
+        self.stats.asks += len(asks)
+        self.stats.unique += len(unique)
+        found = {} if self.refresh else self.cache.get_many(list(unique))
+        self.stats.hits += len(found)
+        todo = [k for k in unique if k not in found]
+        if todo:
+            found.update(self._ask(todo, unique, desc))
+        return [found[k] for k in keys]
+
+    def _ask(self, todo: list[str], unique: dict[str, Ask], desc: str) -> dict[str, OptionDistribution]:
+        out: dict[str, OptionDistribution] = {}
+        bar = None
+        if self.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), desc=desc, unit="ask", file=sys.stderr, leave=False)
+        size = max(1, int(getattr(self.backend, "chunk_size", 64)))
+        try:
+            for i in range(0, len(todo), size):
+                chunk = todo[i:i + size]
+                asks = [unique[k] for k in chunk]
+                dists = self.backend.option_distributions(asks)
+                self.stats.calls += len(chunk)
+                self.cache.put_many((k, self.backend.name, self.backend.model, self.settings, a, d)
+                                    for k, a, d in zip(chunk, asks, dists))
+                for k, d in zip(chunk, dists):
+                    if not d.ok:
+                        self.stats.failed += 1
+                        reason = (d.error or "unknown").split(":")[0]
+                        self.stats.reasons[reason] = self.stats.reasons.get(reason, 0) + 1
+                    out[k] = d
+                if bar is not None:
+                    bar.update(len(chunk))
+                if self.on_progress is not None:
+                    self.on_progress(min(i + size, len(todo)), len(todo))
+        finally:
+            if bar is not None:
+                bar.close()
+        return out

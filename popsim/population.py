@@ -1,0 +1,392 @@
+"""Population samplers: synthetic human respondents and the dominant-value strategies of the paper.
+
+**Synthetic respondents** (`RespondentSampler`). No respondent-level data ships with popsim (ESS
+asks that microdata not be re-hosted), so a respondent is drawn from a Gaussian copula fitted to a
+reference sample's aggregates: each item's answer shares are its marginal (thresholds on a latent
+normal), and the latent correlations are calibrated pair by pair (Hermite series of the bivariate
+normal, `ordinal_correlation`) so that the *observed* Pearson correlations of the drawn answers equal
+the sample's. Centered value scores are linear in the items, so the value correlation structure of
+the sample is reproduced too. For `DE_ESS9` the copula is joint over the 21 value items and the 14
+ESS attitude/behaviour questions (`joint_item_correlations.csv`), so a respondent's values and
+behaviour are drawn together.
+
+**Strategies** (see `docs/populations.md` for the exact definitions):
+`empirical` (respondents as drawn; the prime is the single top centered value, none when tied),
+`uniform`, `h_norm`, `h_even`, `h_np` (dominant-value shares), `model_specific`, `custom`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import datasets
+from .errors import PopsimError, unknown
+from .instruments import load_instrument, score
+from .values import CODES10, check_value, dominant_values
+
+STRATEGIES: tuple[str, ...] = ("empirical", "uniform", "h_norm", "h_even", "h_np", "model_specific", "custom")
+DOMINANT_STRATEGIES: tuple[str, ...] = ("uniform", "h_norm", "h_even", "h_np", "model_specific")
+#: the share without a single dominant value reported by Witte, Stanciu & Boehnke (2020), as cited by
+#: the paper (profiles matched to ideal value types: not the statistic of the reference pack)
+WITTE_NO_DOMINANT = 0.53
+
+
+# ----------------------------------------------------------------------------- copula calibration
+
+
+def _thresholds(shares: np.ndarray) -> np.ndarray:
+    cum = np.cumsum(np.asarray(shares, float) / np.sum(shares))[:-1]
+    return stats.norm.ppf(np.clip(cum, 1e-12, 1 - 1e-12))
+
+
+def _hermite_coefficients(points: np.ndarray, shares: np.ndarray, n_terms: int) -> tuple[np.ndarray, float]:
+    """alpha_n (n = 1..n_terms) of X = step(Z) in the normalised Hermite basis, and SD(X)."""
+    p = np.asarray(shares, float) / np.sum(shares)
+    x = np.asarray(points, float)
+    sd = float(np.sqrt(p @ x**2 - (p @ x) ** 2))
+    tau = _thresholds(p)
+    dx = np.diff(x)
+    phi = stats.norm.pdf(tau)
+    # normalised probabilists' Hermite h_m = He_m / sqrt(m!)
+    h_prev, h = np.zeros_like(tau), np.ones_like(tau)
+    alpha = np.empty(n_terms)
+    for n in range(1, n_terms + 1):
+        m = n - 1  # alpha_n = sum_k dx_k h_{n-1}(tau_k) phi(tau_k) / sqrt(n)
+        alpha[n - 1] = np.sum(dx * h * phi) / np.sqrt(n)
+        h_prev, h = h, (tau * h - np.sqrt(m) * h_prev) / np.sqrt(m + 1)
+    return alpha, sd
+
+
+def ordinal_correlation(rho: np.ndarray, alpha_a: np.ndarray, alpha_b: np.ndarray, sd_a, sd_b) -> np.ndarray:
+    """Pearson r of two ordinal variables cut from a bivariate normal with correlation rho (exact series)."""
+    n = np.arange(1, alpha_a.shape[-1] + 1)
+    powers = np.asarray(rho)[..., None] ** n
+    return np.sum(powers * alpha_a * alpha_b, axis=-1) / (sd_a * sd_b)
+
+
+def calibrate_latent(target: np.ndarray, marginals: list[tuple[np.ndarray, np.ndarray]],
+                     n_terms: int = 80) -> np.ndarray:
+    """Latent correlation matrix whose discretised Pearson correlations equal `target`."""
+    k = len(marginals)
+    coefs = [_hermite_coefficients(pts, sh, n_terms) for pts, sh in marginals]
+    A = np.stack([c[0] for c in coefs])
+    sd = np.array([c[1] for c in coefs])
+    iu = np.triu_indices(k, 1)
+    aa, ab = A[iu[0]], A[iu[1]]
+    sa, sb = sd[iu[0]], sd[iu[1]]
+    goal = target[iu]
+    lo, hi = np.full(goal.shape, -0.999), np.full(goal.shape, 0.999)
+    for _ in range(60):  # bisection: r(rho) is increasing in rho
+        mid = (lo + hi) / 2
+        r = ordinal_correlation(mid, aa, ab, sa, sb)
+        below = r < goal
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    R = np.eye(k)
+    R[iu] = (lo + hi) / 2
+    R[(iu[1], iu[0])] = R[iu]
+    return nearest_correlation(R)
+
+
+def nearest_correlation(R: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Clip negative eigenvalues and rescale to unit diagonal (positive definite)."""
+    w, V = np.linalg.eigh((R + R.T) / 2)
+    if w.min() >= eps:
+        return R
+    C = (V * np.maximum(w, eps)) @ V.T
+    d = np.sqrt(np.diag(C))
+    return C / np.outer(d, d)
+
+
+# ----------------------------------------------------------------------------- respondents
+
+
+@dataclass(frozen=True)
+class Marginal:
+    points: np.ndarray
+    shares: np.ndarray
+
+
+@lru_cache(maxsize=8)
+def _copula(sample: str) -> tuple[tuple[str, ...], tuple[Marginal, ...], np.ndarray, np.ndarray]:
+    """(variables, marginals, target Pearson matrix, calibrated latent matrix) of a reference sample."""
+    item_stats = datasets.item_stats(sample).set_index("item")
+    variables = list(load_instrument("ess21").item_ids)
+    marg = [Marginal(np.arange(1, 7), item_stats.loc[v, [f"p{i}" for i in range(1, 7)]].to_numpy(float))
+            for v in variables]
+    if sample == "DE_ESS9":
+        beh = datasets.behavior_distributions()
+        for v in datasets.behavior_items()["var"]:
+            d = beh[beh["item"] == v].sort_values("code")
+            variables.append(v)
+            marg.append(Marginal(d["code"].to_numpy(int), d["share"].to_numpy(float)))
+        corr = datasets.joint_correlation_matrix()
+    else:
+        corr = datasets.item_correlation_matrix(sample)
+    target = corr.loc[variables, variables].to_numpy(float)
+    latent = calibrate_latent(target, [(m.points, m.shares) for m in marg])
+    return tuple(variables), tuple(marg), target, latent
+
+
+class RespondentSampler:
+    """Draws synthetic respondents of a reference sample (`SE_ESS1-8`, `DE_ESS9`, `US_GSS2012`).
+
+    `variables` are the 21 ESS value items (answers 1..6, 6 = very much like me) and, for `DE_ESS9`,
+    the 14 ESS round 9 attitude/behaviour questions (native ESS codes).
+    """
+
+    def __init__(self, sample: str = "DE_ESS9"):
+        self.sample = datasets.check_sample(sample)
+        variables, self.marginals, self.target, self.latent = _copula(sample)
+        self.variables = list(variables)
+        self.value_items = self.variables[:21]
+        self.behavior_items = self.variables[21:]
+        self._chol = np.linalg.cholesky(self.latent)
+        self._cuts = [_thresholds(m.shares) for m in self.marginals]
+
+    def draw(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        """n respondents x variables (integer answers)."""
+        z = rng.standard_normal((n, len(self.variables))) @ self._chol.T
+        cols = {}
+        for j, v in enumerate(self.variables):
+            cols[v] = self.marginals[j].points[np.searchsorted(self._cuts[j], z[:, j])]
+        return pd.DataFrame(cols)
+
+
+def centered_profiles(answers: pd.DataFrame) -> pd.DataFrame:
+    """Centered 10-value scores of ESS-21 answers (rows = respondents)."""
+    return score(answers, "ess21").centered
+
+
+# ----------------------------------------------------------------------------- strategies
+
+
+def check_strategy(name: str) -> str:
+    if name not in STRATEGIES:
+        raise unknown("strategy", name, STRATEGIES)
+    return name
+
+
+def human_top_shares(sample: str) -> tuple[dict[str, float], float]:
+    """(share of each value as the single top value, share tied) in a reference sample."""
+    df = datasets.top_value_shares(sample).set_index("top_value")["share"]
+    return {c: float(df[c]) for c in CODES10}, float(df["TIED"])
+
+
+def strategy_weights(strategy: str, sample: str = "DE_ESS9", *, no_dominant_share: float | None = None,
+                     accuracy: dict[str, float] | None = None) -> dict[str | None, float]:
+    """Share of agents primed with each value (key None = unprimed, no single dominant value).
+
+    - uniform: 1/10 each, nobody unprimed;
+    - h_norm: the human top-value shares renormalised over the 10 values (tied respondents dropped);
+    - h_even: the human top-value shares with the tied share spread evenly over the 10 values;
+    - h_np: the human top-value shares, and the no-dominant share unprimed ("no prime"); by default
+      the sample's tied share, else `no_dominant_share` (e.g. 0.53, Witte et al. 2020) with the 10
+      value shares rescaled to fill the rest;
+    - model_specific: human shares x the model's accuracy of expressing each value (share of agents
+      primed with v whose measured top value is v, from a previous run), renormalised.
+    """
+    check_strategy(strategy)
+    top, tied = human_top_shares(sample)
+    total = sum(top.values())
+    if strategy == "uniform":
+        w = {c: 1 / 10 for c in CODES10}
+    elif strategy == "h_norm":
+        w = {c: s / total for c, s in top.items()}
+    elif strategy == "h_even":
+        w = {c: s + tied / 10 for c, s in top.items()}
+    elif strategy == "h_np":
+        p0 = tied if no_dominant_share is None else float(no_dominant_share)
+        if not 0 <= p0 < 1:
+            raise PopsimError(f"no-dominant share must be in [0, 1), got {p0}")
+        w = {c: (1 - p0) * s / total for c, s in top.items()}
+        w[None] = p0
+    elif strategy == "model_specific":
+        if not accuracy:
+            raise PopsimError("model_specific needs the model's accuracy per value: pass --accuracy-from RUN "
+                              "(a previous run folder with a manipulation check)")
+        bad = [c for c in accuracy if c not in CODES10]
+        if bad:
+            raise unknown("value code", bad[0], CODES10)
+        raw = {c: top[c] * max(0.0, float(accuracy.get(c, 0.0))) for c in CODES10}
+        z = sum(raw.values())
+        if z <= 0:
+            raise PopsimError("the model expressed no value above chance in that run; model_specific "
+                              "weights are undefined (use h_norm)")
+        w = {c: v / z for c, v in raw.items()}
+    else:
+        raise PopsimError(f"strategy {strategy!r} has no dominant-value weights")
+    return w
+
+
+def allocate(weights: dict, n: int, rng: np.random.Generator) -> list:
+    """Exactly n labels in proportion to `weights` (largest remainder), in random order."""
+    keys = list(weights)
+    w = np.array([weights[k] for k in keys], float)
+    w = w / w.sum()
+    base = np.floor(w * n).astype(int)
+    rem = n - base.sum()
+    if rem:
+        frac = w * n - base
+        # ties broken at random so no value is systematically favoured
+        order = np.lexsort((rng.random(len(keys)), -frac))
+        base[order[:rem]] += 1
+    labels = [k for k, c in zip(keys, base) for _ in range(c)]
+    return [labels[i] for i in rng.permutation(len(labels))]
+
+
+@dataclass
+class Population:
+    """A drawn population. `agents` has one row per agent: agent, gender, prime (value code or ''),
+    top (single top centered value or ''), mrat and the 10 centered values; `responses` holds the
+    synthetic respondent's answers (agent x variable)."""
+
+    agents: pd.DataFrame
+    responses: pd.DataFrame
+    record: dict
+
+
+def draw_population(n: int, *, strategy: str = "empirical", sample: str = "DE_ESS9",
+                    rng: np.random.Generator | int | None = None, no_dominant_share: float | None = None,
+                    accuracy: dict[str, float] | None = None, profiles: pd.DataFrame | None = None,
+                    female_share: float = 0.5) -> Population:
+    """Draw `n` agents. Every agent gets a synthetic human twin from `sample` (for dominant-value
+    strategies, a respondent whose single top centered value is the agent's prime, or a tied
+    respondent for an unprimed agent), so every LLM population has a human-calibrated reference."""
+    check_strategy(strategy)
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise PopsimError(f"number of agents must be a positive integer, got {n!r}")
+    rng = np.random.default_rng(rng)
+    sampler = RespondentSampler(sample)
+    record: dict = {"strategy": strategy, "sample": sample, "n": int(n)}
+    if strategy == "custom":
+        return _custom(profiles, rng, sampler, female_share, record)
+    if strategy == "empirical":
+        resp = sampler.draw(n, rng)
+        cen = centered_profiles(resp[sampler.value_items])
+        top = dominant_values(cen.to_numpy())
+        primes = list(top)
+    else:
+        weights = strategy_weights(strategy, sample, no_dominant_share=no_dominant_share, accuracy=accuracy)
+        record["weights"] = {("none" if k is None else k): round(v, 6) for k, v in weights.items()}
+        if strategy == "h_np":
+            record["no_dominant_share"] = weights.get(None, 0.0)
+            record["no_dominant_source"] = ("reference pack: share with a tied top value" if no_dominant_share is None
+                                            else "user-set")
+        primes = allocate(weights, n, rng)
+        resp = _conditioned(sampler, primes, rng)
+        cen = centered_profiles(resp[sampler.value_items])
+        top = dominant_values(cen.to_numpy())
+    gender = np.where(rng.random(n) < female_share, "female", "male")
+    mrat = resp[sampler.value_items].mean(axis=1)
+    agents = pd.DataFrame({"agent": np.arange(n), "gender": gender,
+                           "prime": [p or "" for p in primes], "top": top, "mrat": mrat.to_numpy()})
+    for c in CODES10:
+        agents[c] = cen[c].to_numpy()
+    resp = resp.copy()
+    resp.insert(0, "agent", np.arange(n))
+    return Population(agents=agents, responses=resp, record=record)
+
+
+def _conditioned(sampler: RespondentSampler, primes: list, rng: np.random.Generator) -> pd.DataFrame:
+    """For each prime, a respondent whose single top value is that prime ('' / None: a tied top)."""
+    need: dict[str, list[int]] = {}
+    for i, p in enumerate(primes):
+        need.setdefault(p or "", []).append(i)
+    found: dict[str, list[pd.Series]] = {k: [] for k in need}
+    out = [None] * len(primes)
+    draws = 0
+    batch = 20000
+    while any(len(found[k]) < len(v) for k, v in need.items()):
+        resp = sampler.draw(batch, rng)
+        draws += batch
+        top = dominant_values(centered_profiles(resp[sampler.value_items]).to_numpy())
+        for k, idx in need.items():
+            missing = len(idx) - len(found[k])
+            if missing <= 0:
+                continue
+            rows = np.flatnonzero(top == k)[:missing]
+            found[k].extend(resp.iloc[r] for r in rows)
+        if draws > 5_000_000:
+            short = [k for k, v in need.items() if len(found[k]) < len(v)]
+            raise PopsimError(f"could not draw respondents whose top value is {', '.join(short)} "
+                              f"from {sampler.sample} (too rare); use fewer agents or another strategy")
+    for k, idx in need.items():
+        for i, row in zip(idx, found[k]):
+            out[i] = row
+    return pd.DataFrame(out).reset_index(drop=True).astype(int)
+
+
+def _custom(profiles, rng, sampler, female_share, record) -> Population:
+    prof = read_profiles(profiles)
+    n = len(prof)
+    cen = prof[list(CODES10)]
+    top = dominant_values(cen.to_numpy())
+    gender = prof["gender"].to_numpy() if "gender" in prof else np.where(rng.random(n) < female_share,
+                                                                           "female", "male")
+    prime = prof["prime"].fillna("").astype(str).to_numpy() if "prime" in prof else top
+    for p in prime:
+        if p:
+            check_value(p)
+    agents = pd.DataFrame({"agent": np.arange(n), "gender": gender, "prime": prime, "top": top,
+                           "mrat": np.full(n, np.nan)})
+    for c in CODES10:
+        agents[c] = cen[c].to_numpy(float)
+    record["source"] = "custom profiles"
+    return Population(agents=agents, responses=pd.DataFrame({"agent": np.arange(n)}), record=record)
+
+
+def read_profiles(source) -> pd.DataFrame:
+    """Validate custom profiles (a CSV path or a DataFrame): columns SD..UN (centered scores, each in
+    [-5, 5]), optional `gender` (male/female) and `prime` (a value code or empty)."""
+    from pathlib import Path
+
+    if source is None:
+        raise PopsimError("the custom strategy needs profiles: pass --profiles FILE.csv (columns SD..UN)")
+    if isinstance(source, pd.DataFrame):
+        df, name = source.copy(), "the profiles table"
+    else:
+        path = Path(source)
+        name = str(path)
+        if not path.is_file():
+            raise PopsimError(f"profiles file {path} does not exist; pass a CSV with columns SD..UN")
+        try:
+            df = pd.read_csv(path, encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise PopsimError(f"profiles file {path} is not UTF-8 text; save it as UTF-8 CSV") from exc
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise PopsimError(f"profiles file {path} is not a readable CSV ({exc}); fix the file") from exc
+    if len(df) == 0:
+        raise PopsimError(f"{name} has no rows; give one row per agent")
+    allowed = set(CODES10) | {"gender", "prime", "agent"}
+    extra = [c for c in df.columns if c not in allowed]
+    if extra:
+        raise PopsimError(f"{name} has unknown column {extra[0]!r}; allowed: {', '.join(CODES10)}, gender, prime "
+                          "(value codes: SD ST HE AC PO SE CO TR BE UN)")
+    missing = [c for c in CODES10 if c not in df.columns]
+    if missing:
+        raise PopsimError(f"{name} lacks columns {', '.join(missing)}; give all 10 centered values")
+    for c in CODES10:
+        vals = pd.to_numeric(df[c], errors="coerce")
+        if vals.isna().any():
+            row = int(np.flatnonzero(vals.isna().to_numpy())[0])
+            raise PopsimError(f"{name}: column {c} row {row + 1} is missing or not a number ({df[c].iloc[row]!r})")
+        if (vals.abs() > 5).any():
+            row = int(np.flatnonzero((vals.abs() > 5).to_numpy())[0])
+            raise PopsimError(f"{name}: column {c} row {row + 1} = {vals.iloc[row]} is out of range; centered "
+                              "scores lie in [-5, 5] (value score minus the person's mean rating)")
+        df[c] = vals.astype(float)
+    if "gender" in df:
+        bad = sorted(set(df["gender"].astype(str)) - {"male", "female"})
+        if bad:
+            raise PopsimError(f"{name}: gender {bad[0]!r} is not male or female")
+    if "prime" in df:
+        for p in df["prime"].fillna("").astype(str):
+            if p:
+                check_value(p)
+    return df.reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""Scenarios: one file each. Loaded by name (popsim.scenarios.<name>) or from a path; never at import of popsim."""
