@@ -29,6 +29,10 @@ class Scale:
 
     points: tuple[int, ...]
     labels: tuple[tuple[int, str], ...]
+    #: the numbers are amounts (tokens, euros): always shown ascending, whatever the option order
+    quantity: bool = False
+    #: the answers are the label words themselves ("Yes"/"No"), not numbers
+    words: bool = False
 
     @property
     def fully_labelled(self) -> bool:

@@ -161,9 +161,12 @@ def present_options(item: Item, order: str, rng: np.random.Generator | None = No
 
     `random` shuffles fully labelled scales; numeric scales with only their endpoints labelled cannot be
     listed in a shuffled order meaningfully, so `random` picks ascending or descending at random.
+    Amounts (`scale.quantity`, e.g. tokens to give) are always shown ascending.
     """
     check_order(order)
     pts = list(item.scale.points)
+    if item.scale.quantity:
+        order = "ascending"
     if order == "random":
         if rng is None:
             raise PopsimError("random option order needs the agent's random generator")
@@ -173,6 +176,8 @@ def present_options(item: Item, order: str, rng: np.random.Generator | None = No
             pts = pts[::-1]
     elif order == "descending":
         pts = pts[::-1]
+    if item.scale.words:
+        return Presentation(labels=tuple(item.scale.label(p) for p in pts), points=tuple(pts), order=order)
     start = 1 if item.scale.fully_labelled else item.scale.points[0]
     labels = tuple(str(start + i) for i in range(len(pts)))
     return Presentation(labels=labels, points=tuple(pts), order=order)
@@ -189,6 +194,8 @@ def item_text(item: Item, instruction: str, question: str, pres: Presentation, *
     parts = [instruction] if instruction else []
     if item.stem:
         parts.append(item.stem.replace("[country]", country))
+    if item.scale.words:  # the question itself says how to answer ("Answer Yes or No.")
+        return "\n\n".join(parts + [text])
     if item.scale.fully_labelled:
         card = "\n".join(f"{lab}. {item.scale.label(p)}" for lab, p in zip(pres.labels, pres.points))
         answer_line = "Answer with the number of your answer only."

@@ -47,6 +47,19 @@ def find_model_file(path: str | os.PathLike | None = None) -> Path:
     return hits[0]
 
 
+_QUIET = None
+
+
+def _silence_llama_log(llama_cpp) -> None:
+    """llama.cpp logs to stderr from C even with verbose=False; route its log to nowhere."""
+    global _QUIET
+    if _QUIET is None:
+        import ctypes
+
+        _QUIET = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)(lambda *a: None)
+        llama_cpp.llama_log_set(_QUIET, ctypes.c_void_p())
+
+
 @lru_cache(maxsize=4)
 def _load(path: str, n_ctx: int, n_threads: int):
     try:
@@ -54,7 +67,8 @@ def _load(path: str, n_ctx: int, n_threads: int):
     except ImportError as exc:
         raise BackendUnavailable(
             "the embedded backend needs llama-cpp-python; install it as the README says "
-            "(pip install llama-cpp-python==0.3.16)") from exc
+            "(./setup.sh, or pip install llama-cpp-python==0.3.16)") from exc
+    _silence_llama_log(llama_cpp)
     try:
         return llama_cpp.Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
                                n_batch=512, logits_all=False, verbose=False)

@@ -1,0 +1,154 @@
+"""`PopulationModel`: a Mesa model of value-profiled agents answering a scenario, batch-first.
+
+Built from keyword arguments with plain values (the CLI, the Solara page, sweeps and tests all build
+it the same way). A step: the scenario states every agent's questions, the policy answers them all
+at once (one engine call: deduplicated, cached, batched), agents sample their answers with their
+own RNGs, the scenario applies them (games), the DataCollector records the round.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from .agents import ValueAgent
+from .errors import PopsimError
+from .network import build_network
+from .policy import Answer, LLMPolicy, ReferencePolicy, check_policy
+from .population import draw_population
+from .scenario import load_scenario
+from .values import CODES10, ValueProfile
+
+ANSWER_COLUMNS = ["agent", "round", "item", "kind", "answer", "expected", "probs", "order", "validity",
+                  "prompt_hash", "method", "error"]
+
+
+class PopulationModel(mesa.Model):
+    def __init__(self, *, n_agents: int = 30, population: str = "DE_ESS9", strategy: str = "empirical",
+                 scenario: Any = "ess21", backend: Any = "embedded", prompt_style: str = "value_prompt",
+                 policy: str = "llm", temperature: float = 1.0, option_order: str = "ascending",
+                 template_variant: int = 0, network: str = "none", network_options: dict | None = None,
+                 scenario_options: dict | None = None, backend_options: dict | None = None,
+                 no_dominant_share: float | None = None, accuracy: dict | None = None, profiles: Any = None,
+                 country: str | None = None, rng: int | None = None, cache_path: Any = None,
+                 refresh: bool = False, progress: bool = False, engine: Any = None):
+        if rng is None:
+            rng = secrets.randbelow(2**31)
+        if not isinstance(rng, (int, np.integer)) or isinstance(rng, bool):
+            raise PopsimError(f"seed must be an integer, got {rng!r}")
+        super().__init__(rng=int(rng))
+        self.seed = int(rng)
+        if not isinstance(n_agents, (int, np.integer)) or isinstance(n_agents, bool) or n_agents < 1:
+            raise PopsimError(f"--agents must be a positive whole number, got {n_agents!r}")
+        self.settings = dict(n_agents=int(n_agents), population=population, strategy=strategy,
+                             prompt_style=prompt_style, policy=policy, temperature=temperature,
+                             option_order=option_order, template_variant=template_variant, network=network,
+                             seed=self.seed, no_dominant_share=no_dominant_share)
+        self.scenario = load_scenario(scenario, **(scenario_options or {}))
+        check_policy(policy)
+        self.country = country or {"DE_ESS9": "Germany", "SE_ESS1-8": "Sweden",
+                                   "US_GSS2012": "the United States"}.get(population, "your country")
+
+        pop = draw_population(int(n_agents), strategy=strategy, sample=population,
+                              rng=np.random.default_rng([self.seed, 0]), no_dominant_share=no_dominant_share,
+                              accuracy=accuracy, profiles=profiles)
+        self.population = pop
+        responses = pop.responses.set_index("agent")
+        for row in pop.agents.itertuples(index=False):
+            prof = ValueProfile(tuple(float(getattr(row, c)) for c in CODES10), float(row.mrat))
+            resp = responses.loc[row.agent].to_dict() if len(responses.columns) else None
+            ValueAgent(self, index=int(row.agent), profile=prof, prime=row.prime or None, gender=row.gender,
+                       respondent=resp)
+        self.ordered_agents = sorted(self.agents, key=lambda a: a.index)
+        self.graph = build_network(network, self.ordered_agents, rng=np.random.default_rng([self.seed, 2]),
+                                   **(network_options or {}))
+
+        self.engine = None
+        if policy == "reference":
+            self.policy = ReferencePolicy()
+            self.backend = None
+        else:
+            from .backends import make_backend
+            from .cache import Cache
+            from .engine import Engine
+
+            if engine is not None:
+                self.engine = engine
+            else:
+                self.backend = backend if not isinstance(backend, str) else make_backend(backend, **(backend_options or {}))
+                self.engine = Engine(self.backend, Cache(cache_path) if cache_path is not None else None,
+                                     refresh=refresh, progress=progress)
+            self.backend = self.engine.backend
+            self.policy = LLMPolicy(self.engine, style=prompt_style, temperature=temperature,
+                                    option_order=option_order, variant=template_variant, country=self.country)
+
+        self.round = 0
+        self._answers: list[Answer] = []
+        self._rows: dict[str, list] = {c: [] for c in ANSWER_COLUMNS}
+        reporters = {"round": lambda m: m.round, "answered": lambda m: len(m._rows["agent"])}
+        reporters.update(self.scenario.model_reporters())
+        self.datacollector = mesa.DataCollector(model_reporters=reporters,
+                                                tables={"choices": ["round", "agent", "item", "choice"]})
+        self.running = True
+
+    # ------------------------------------------------------------------ network
+    def neighbors(self, agent: ValueAgent) -> list[ValueAgent]:
+        if self.graph is None:
+            return []
+        return [self.ordered_agents[j] for j in self.graph.neighbors(agent.index)]
+
+    # ------------------------------------------------------------------ stepping
+    def step(self):
+        questions = self.scenario.questions(self, self.round)
+        answers = self.policy.answer(questions, desc=f"{self.scenario.name} round {self.round + 1}")
+        self._record(answers)
+        self.scenario.apply(self, self.round, answers)
+        self.round += 1
+        self.datacollector.collect(self)
+        if self.round >= self.scenario.rounds:
+            self.running = False
+
+    def run(self):
+        while self.running:
+            self.step()
+        return self
+
+    def _record(self, answers: list[Answer]):
+        r = self._rows
+        for a in answers:
+            q = a.question
+            r["agent"].append(q.agent.index)
+            r["round"].append(self.round)
+            r["item"].append(q.item.id)
+            r["kind"].append(q.kind)
+            r["answer"].append(a.point)
+            r["expected"].append(a.expected)
+            r["probs"].append(list(a.probs))
+            r["order"].append(a.order)
+            r["validity"].append(a.validity)
+            r["prompt_hash"].append(a.prompt_hash)
+            r["method"].append(a.method)
+            r["error"].append(a.error)
+            if q.kind == "decision":
+                self.datacollector.add_table_row("choices", {"round": self.round, "agent": q.agent.index,
+                                                             "item": q.item.id, "choice": a.point})
+
+    # ------------------------------------------------------------------ tables
+    def answers_frame(self) -> pd.DataFrame:
+        """One row per agent x item x round: the sampled answer, expected answer, option distribution in
+        scale order, option order shown, validity mass, prompt hash, method, error."""
+        df = pd.DataFrame(self._rows, columns=ANSWER_COLUMNS)
+        df["agent"] = df["agent"].astype(int)
+        return df
+
+    def agents_frame(self) -> pd.DataFrame:
+        return self.population.agents.copy()
+
+    def backend_record(self) -> dict:
+        if self.policy.name == "reference":
+            return {"backend": "none (reference respondent)", "model": "synthetic human respondents"}
+        return self.backend.describe()

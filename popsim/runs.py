@@ -1,0 +1,245 @@
+"""Run folders: execute a run and write everything it depends on; read a run back.
+
+A run folder holds:
+- `config.json`: every resolved setting, the backend and model, package versions, git revision,
+  engine statistics (never an API key);
+- `agents.parquet`: agent, gender, prime, top, mrat, the 10 centered values of the agent's profile;
+- `responses.parquet`: the synthetic human twin's answers (what the reference policy gives);
+- `answers.parquet`: agent x item x round: sampled answer, expected answer, option distribution in
+  scale order, option order shown, validity mass, prompt hash, method, error;
+- `scores.parquet`: agent, basis (sampled / expected), value, raw, centered, mrat;
+- `outcomes.parquet`: per-round outcomes of the scenario (Mesa DataCollector model reporters);
+- `metrics.json`, `report.md`, `figures/*.png` (see `report.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import PopsimError, RunInterrupted
+from .instruments import load_instrument, score
+from .values import CODES10
+
+RUN_FILES = ("config.json", "agents.parquet", "answers.parquet")
+#: settings that define what a run is (a folder holding a run with other values is another run)
+IDENTITY = ("scenario", "n_agents", "population", "strategy", "prompt_style", "policy", "temperature",
+            "option_order", "template_variant", "network", "seed", "backend", "model", "scenario_options",
+            "network_options", "no_dominant_share", "country")
+
+
+def versions() -> dict:
+    out = {"python": platform.python_version()}
+    for pkg in ("popsim", "mesa", "numpy", "pandas", "scipy", "llama_cpp_python", "openai", "networkx"):
+        try:
+            out[pkg] = metadata.version(pkg.replace("_", "-"))
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def git_revision() -> str | None:
+    here = Path(__file__).resolve().parent.parent
+    try:
+        rev = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5)
+        if rev.returncode == 0:
+            dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, timeout=5).stdout.strip()
+            return rev.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return None
+
+
+def prepare_out(out: Path, identity: dict, *, overwrite: bool = False) -> None:
+    """Create `out`, or accept it when it holds the same run (a rerun); refuse another run's folder."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise PopsimError(f"--out {out} is a file; pass a folder path")
+    cfg = out / "config.json"
+    if cfg.exists() and not overwrite:
+        try:
+            old = json.loads(cfg.read_text(encoding="utf-8")).get("identity", {})
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise PopsimError(f"--out {out} holds a damaged config.json; pass a new --out (or --overwrite to "
+                              "replace that run)") from None
+        if old != identity:
+            diff = [k for k in sorted(set(old) | set(identity)) if old.get(k) != identity.get(k)]
+            shown = ", ".join(f"{k}: {old.get(k)!r} -> {identity.get(k)!r}" for k in diff[:3])
+            raise PopsimError(f"--out {out} holds another run ({shown}); pass a new --out, or --overwrite to "
+                              "replace it")
+    elif out.exists() and any(out.iterdir()) and not cfg.exists() and not overwrite:
+        raise PopsimError(f"--out {out} is a non-empty folder that holds no popsim run; pass a new or empty folder")
+    out.mkdir(parents=True, exist_ok=True)
+
+
+@dataclass
+class RunResult:
+    path: Path
+    config: dict
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def report(self) -> Path:
+        return self.path / "report.md"
+
+
+def execute(out: str | Path, *, scenario: str = "ess21", backend: str = "embedded",
+            backend_options: dict | None = None, cache_path: Any = None, refresh: bool = False,
+            overwrite: bool = False, progress: bool = True, report: bool = True, engine: Any = None,
+            **model_kwargs) -> RunResult:
+    """Run a scenario on a population and write the run folder. Returns the folder and its metrics."""
+    from .model import PopulationModel
+
+    out = Path(out)
+    started = time.time()
+    model = PopulationModel(scenario=scenario, backend=backend, backend_options=backend_options,
+                            cache_path=cache_path, refresh=refresh, progress=progress, engine=engine, **model_kwargs)
+    desc = model.backend_record()
+    identity = {**{k: v for k, v in model.settings.items() if k in IDENTITY}, "scenario": model.scenario.name,
+                "backend": desc.get("backend"), "model": desc.get("model"),
+                "scenario_options": model_kwargs.get("scenario_options") or {},
+                "network_options": model_kwargs.get("network_options") or {}, "country": model.country}
+    identity = json.loads(json.dumps(identity, default=str))
+    prepare_out(out, identity, overwrite=overwrite)
+    try:
+        model.run()
+    except KeyboardInterrupt:
+        stats = model.engine.stats.line() if model.engine else ""
+        raise RunInterrupted(f"interrupted; every answer received so far is in the cache ({stats}). Rerun the same "
+                             "command to resume without asking those questions again") from None
+    config = {
+        "identity": identity,
+        "settings": json.loads(json.dumps(model.settings, default=str)),
+        "scenario": model.scenario.describe(),
+        "population": model.population.record,
+        "backend": desc,
+        "cache": str(model.engine.cache.path) if model.engine and model.engine.cache.path else None,
+        "refresh": refresh,
+        "engine": model.engine.stats.as_dict() if model.engine else {},
+        "prompt_style": model.settings["prompt_style"],
+        "versions": versions(),
+        "git": git_revision(),
+        "command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("popsim") else None,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+        "seconds": round(time.time() - started, 2),
+    }
+    write_tables(out, model)
+    (out / "config.json").write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
+    result = RunResult(out, config)
+    if report:
+        from .report import build_report
+
+        result.metrics = build_report(out)
+    return result
+
+
+def write_tables(out: Path, model) -> None:
+    agents = model.agents_frame()
+    agents.to_parquet(out / "agents.parquet", index=False)
+    model.population.responses.to_parquet(out / "responses.parquet", index=False)
+    answers = model.answers_frame()
+    answers.to_parquet(out / "answers.parquet", index=False)
+    outcomes = model.datacollector.get_model_vars_dataframe()
+    outcomes.to_parquet(out / "outcomes.parquet", index=False)
+    choices = model.datacollector.get_table_dataframe("choices")
+    if len(choices):
+        choices.to_parquet(out / "choices.parquet", index=False)
+    if model.scenario.instrument:
+        score_answers(answers, model.scenario.instrument).to_parquet(out / "scores.parquet", index=False)
+
+
+def score_answers(answers: pd.DataFrame, instrument: str) -> pd.DataFrame:
+    """Long scores table from an answers table: agent, basis, value, raw, centered, mrat."""
+    inst = load_instrument(instrument)
+    items = answers[answers["item"].isin(inst.item_ids)]
+    frames = []
+    for basis, col in (("sampled", "answer"), ("expected", "expected")):
+        wide = items.pivot_table(index="agent", columns="item", values=col, aggfunc="first")
+        wide = wide.reindex(columns=list(inst.item_ids))
+        sc = score(wide, inst)
+        long = sc.to_long().rename(columns={"respondent": "agent"})
+        long.insert(1, "basis", basis)
+        frames.append(long)
+    out = pd.concat(frames, ignore_index=True)
+    out["agent"] = out["agent"].astype(int)
+    return out
+
+
+# ------------------------------------------------------------------------------- reading
+
+
+@dataclass
+class Run:
+    """A run folder read back: tables and records (what reports, comparisons and the page use)."""
+
+    path: Path
+    config: dict
+    agents: pd.DataFrame
+    answers: pd.DataFrame
+    scores: pd.DataFrame | None
+    responses: pd.DataFrame | None
+    outcomes: pd.DataFrame | None
+    choices: pd.DataFrame | None
+
+    @property
+    def label(self) -> str:
+        i = self.config.get("identity", {})
+        return f"{self.path.name} ({i.get('scenario')}, {i.get('prompt_style') if i.get('policy') == 'llm' else 'reference'})"
+
+    def centered(self, basis: str = "sampled") -> pd.DataFrame:
+        """agents x 10 centered value scores measured in this run."""
+        if self.scores is None:
+            raise PopsimError(f"run {self.path} measured no values (scenario {self.config['identity']['scenario']})")
+        s = self.scores[self.scores["basis"] == basis]
+        return s.pivot(index="agent", columns="value", values="centered")[list(CODES10)]
+
+
+def load_run(path: str | Path) -> Run:
+    path = Path(path)
+    if not path.is_dir():
+        raise PopsimError(f"run folder {path} does not exist; pass the --out folder of a finished run")
+    missing = [f for f in RUN_FILES if not (path / f).exists()]
+    if missing:
+        raise PopsimError(f"{path} is not a complete run folder (missing {', '.join(missing)}); rerun the "
+                          "command that made it (cached answers make that fast)")
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PopsimError(f"{path / 'config.json'} is damaged ({exc}); rerun the command that made the run") from exc
+
+    def read(name):
+        f = path / name
+        if not f.exists():
+            return None
+        try:
+            return pd.read_parquet(f)
+        except Exception as exc:  # pyarrow raises several types for truncated files
+            raise PopsimError(f"{f} is damaged ({type(exc).__name__}); rerun the command that made the run "
+                              "(cached answers make that fast)") from exc
+
+    return Run(path=path, config=config, agents=read("agents.parquet"), answers=read("answers.parquet"),
+               scores=read("scores.parquet"), responses=read("responses.parquet"),
+               outcomes=read("outcomes.parquet"), choices=read("choices.parquet"))
+
+
+def mean_ci(x: np.ndarray) -> tuple[float, float, float]:
+    """Mean with a normal-approximation 95% CI (for quick summaries; reports bootstrap)."""
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return float("nan"), float("nan"), float("nan")
+    m = float(x.mean())
+    se = float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
+    return m, m - 1.96 * se, m + 1.96 * se

@@ -1,0 +1,197 @@
+"""A small OpenAI-compatible HTTP server of the test suite's own, on 127.0.0.1, that fails on purpose.
+
+It answers /v1/models, /v1/completions and /v1/chat/completions over real sockets. The answers come
+from the real embedded model (`model="embedded"`: llama.cpp in-process, the same GGUF) or from a cheap
+deterministic stand-in (`model="hash"`) when a test exercises the HTTP machinery at volume. With
+`fault_rate` > 0 a seeded share of requests fails in one of the `kinds`:
+
+- `429`: HTTP 429 with a Retry-After header;  `500`, `503`: server errors;
+- `reset`: the connection is closed without an answer;  `timeout`: the answer comes too late;
+- `truncated`: half a JSON body;  `no_logprobs`: a valid answer without logprobs;
+- `no_option`: top logprobs that contain no valid option.
+
+`down=True` makes every request fail with 503 (a server that is plainly down).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+FAULT_KINDS = ("429", "500", "503", "reset", "timeout", "truncated", "no_logprobs", "no_option")
+
+
+class _Model:
+    """Next-token top logprobs and short generations for a prompt."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.lock = threading.Lock()
+        if kind == "embedded":
+            from popsim.backends.embedded import EmbeddedBackend
+
+            self.backend = EmbeddedBackend()
+            self.llm = self.backend.llm
+
+    def render(self, messages) -> str:
+        from popsim.asks import Message
+        from popsim.backends.chat_template import render_chat
+
+        msgs = [Message(m["role"], m["content"]) for m in messages]
+        if self.kind == "embedded":
+            return render_chat(self.backend._template, msgs)
+        return render_chat("{% for m in messages %}{{ m['content'] }}\n{% endfor %}", msgs)
+
+    def top(self, prompt: str, k: int) -> dict[str, float]:
+        if self.kind == "embedded":
+            import numpy as np
+
+            with self.lock:
+                toks = self.llm.tokenize(prompt.encode(), add_bos=True, special=True)
+                lp = self.backend._logprobs_after(toks)
+            ids = np.argsort(-lp)[:k]
+            return {self.llm.detokenize([int(i)]).decode("utf-8", errors="ignore"): float(lp[i]) for i in ids}
+        # stand-in: digits, Yes/No and junk with probabilities from the prompt's hash
+        h = int(hashlib.sha256(prompt.encode()).hexdigest()[:12], 16)
+        rnd = random.Random(h)
+        toks = [str(i) for i in range(11)] + ["Yes", "No", " ", "The", "I"]
+        w = [rnd.random() + (0.3 if t.strip() else 0.0) for t in toks]
+        z = sum(w)
+        top = sorted(((t, math.log(x / z)) for t, x in zip(toks, w)), key=lambda kv: -kv[1])
+        return dict(top[:k])
+
+    def generate(self, prompt: str, max_tokens: int, temperature: float, seed: int) -> str:
+        if self.kind == "embedded":
+            with self.lock:
+                out = self.llm.create_completion(prompt, max_tokens=max_tokens, temperature=temperature, seed=seed)
+            return out["choices"][0]["text"]
+        top = self.top(prompt, 20)
+        rnd = random.Random(seed * 7919 + len(prompt))
+        toks, lps = zip(*top.items())
+        return rnd.choices(toks, weights=[math.exp(x) for x in lps])[0]
+
+
+class FaultServer:
+    def __init__(self, *, model: str = "hash", name: str = "test-model", fault_rate: float = 0.0,
+                 kinds: tuple[str, ...] = FAULT_KINDS, seed: int = 0, retry_after: float = 0.05,
+                 timeout_delay: float = 3.0, down: bool = False, logprobs: bool = True):
+        self.model = _Model(model)
+        self.name = name
+        self.fault_rate = fault_rate
+        self.kinds = kinds
+        self.rng = random.Random(seed)
+        self.retry_after = retry_after
+        self.timeout_delay = timeout_delay
+        self.down = down
+        self.logprobs = logprobs
+        self.counts: Counter = Counter()
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def _send(self, code: int, body: dict | bytes, headers: dict | None = None):
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                if self.path.rstrip("/").endswith("/models"):
+                    return self._send(200, {"object": "list", "data": [{"id": server.name, "object": "model"}]})
+                self._send(404, {"error": {"message": "not found"}})
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", 0))
+                req = json.loads(self.rfile.read(n) or b"{}")
+                server.counts["requests"] += 1
+                fault = server._fault()
+                if fault:
+                    server.counts[fault] += 1
+                if fault == "429":
+                    return self._send(429, {"error": {"message": "rate limited"}},
+                                      {"Retry-After": f"{server.retry_after}"})
+                if fault in ("500", "503"):
+                    return self._send(int(fault), {"error": {"message": "server error"}})
+                if fault == "reset":
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    return
+                if fault == "timeout":
+                    time.sleep(server.timeout_delay)
+                if req.get("model") != server.name:
+                    return self._send(404, {"error": {"message": f"model {req.get('model')} not found"}})
+                chat = self.path.rstrip("/").endswith("/chat/completions")
+                prompt = server.model.render(req["messages"]) if chat else req["prompt"]
+                body = server._answer(req, prompt, chat, fault)
+                if fault == "truncated":
+                    raw = json.dumps(body).encode()
+                    return self._send(200, raw[: len(raw) // 2])
+                self._send(200, body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def _fault(self) -> str | None:
+        with self.lock:
+            if self.down:
+                return "503"
+            if self.fault_rate and self.rng.random() < self.fault_rate:
+                return self.rng.choice(self.kinds)
+        return None
+
+    def _answer(self, req: dict, prompt: str, chat: bool, fault: str | None) -> dict:
+        want = req.get("top_logprobs") if chat else req.get("logprobs")
+        want_lp = bool(req.get("logprobs")) and self.logprobs and fault != "no_logprobs"
+        max_tokens = int(req.get("max_tokens") or 16)
+        if want_lp and max_tokens == 1:
+            top = self.model.top(prompt, int(want or 5))
+            if fault == "no_option":
+                top = {"The": -0.5, "I": -1.5, "It": -2.0}
+            text = max(top, key=top.get)
+        else:
+            top = None
+            text = self.model.generate(prompt, max_tokens, float(req.get("temperature", 1.0)),
+                                       int(req.get("seed") or 0))
+        if chat:
+            lp = None
+            if top is not None:
+                lp = {"content": [{"token": text, "logprob": top[text], "bytes": None,
+                                   "top_logprobs": [{"token": t, "logprob": v, "bytes": None} for t, v in top.items()]}]}
+            return {"id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": self.name,
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": lp,
+                                 "finish_reason": "length"}]}
+        lp = None
+        if top is not None:
+            lp = {"tokens": [text], "token_logprobs": [top[text]], "top_logprobs": [top], "text_offset": [0]}
+        return {"id": "cmpl-test", "object": "text_completion", "created": 0, "model": self.name,
+                "choices": [{"index": 0, "text": text, "logprobs": lp, "finish_reason": "length"}]}
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()

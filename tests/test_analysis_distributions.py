@@ -1,0 +1,71 @@
+"""popsim.analysis.distributions against hand-checkable values."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from popsim.analysis import attitude_item_shares, compare_distributions, value_item_shares
+from popsim.errors import PopsimError
+
+
+def test_two_point_distribution():
+    # sim: every agent answers 1; human: half 1, half 2.
+    # Wasserstein: move .5 of the mass by 1 step = 0.5.
+    # JS: M = (.75, .25); KL(sim||M) = log2(1/.75) = 0.415037; KL(hum||M) = .5 log2(.5/.75) + .5 log2(.5/.25)
+    #     = 0.207519; divergence = (0.415037 + 0.207519) / 2 = 0.311278; distance = sqrt = 0.557923
+    sim = pd.DataFrame({"agent": range(8), "item": "q", "answer": 1})
+    human = pd.DataFrame({"item": ["q", "q"], "answer": [1, 2], "share": [0.5, 0.5]})
+    out = compare_distributions(sim, human, n_boot=50)
+    assert list(out.columns) == ["item", "n", "sim_mean", "sim_low", "sim_high", "human_mean", "wasserstein",
+                                 "jensen_shannon"]
+    row = out.iloc[0]
+    assert (row["item"], row["n"]) == ("q", 8)
+    assert (row["sim_mean"], row["sim_low"], row["sim_high"]) == (1.0, 1.0, 1.0)
+    assert row["human_mean"] == pytest.approx(1.5)
+    assert row["wasserstein"] == pytest.approx(0.5)
+    assert row["jensen_shannon"] == pytest.approx(0.557923, abs=1e-6)
+
+
+def test_disjoint_and_identical_distributions():
+    # all sim answers 6, all human answers 1: Wasserstein 5 scale points, JS distance 1 (disjoint supports)
+    sim = pd.DataFrame({"agent": [1, 2, 1, 2], "item": ["far", "far", "same", "same"], "answer": [6, 6, 2, 4]})
+    human = pd.DataFrame({"item": ["far", "same", "same", "same"], "answer": [1, 2, 3, 4],
+                          "share": [1.0, 0.25, 0.0, 0.25]})  # 'same' shares renormalized to .5/.5
+    out = compare_distributions(sim, human, n_boot=20).set_index("item")
+    assert out.loc["far", "wasserstein"] == pytest.approx(5.0)
+    assert out.loc["far", "jensen_shannon"] == pytest.approx(1.0)
+    assert out.loc["same", "wasserstein"] == pytest.approx(0.0)
+    assert out.loc["same", "jensen_shannon"] == pytest.approx(0.0, abs=1e-7)
+    assert out.loc["same", "human_mean"] == pytest.approx(3.0)
+
+
+def test_bootstrap_ci_of_the_mean_is_seeded_and_brackets_it():
+    answers = np.random.default_rng(0).integers(1, 7, 60)
+    sim = pd.DataFrame({"agent": range(60), "item": "ipcrtiv", "answer": answers})
+    a = compare_distributions(sim, value_item_shares("DE_ESS9"), n_boot=200, seed=4)
+    b = compare_distributions(sim, value_item_shares("DE_ESS9"), n_boot=200, seed=4)
+    pd.testing.assert_frame_equal(a, b)
+    assert a.loc[0, "sim_low"] < a.loc[0, "sim_mean"] < a.loc[0, "sim_high"]
+
+
+def test_human_share_helpers():
+    v = value_item_shares("SE_ESS1-8")
+    assert list(v.columns) == ["item", "answer", "share"] and len(v) == 21 * 6
+    np.testing.assert_allclose(v.groupby("item")["share"].sum(), 1.0, atol=5e-3)
+    a = attitude_item_shares()
+    assert list(a.columns) == ["item", "answer", "share"] and a["item"].nunique() == 14
+    assert set(a.loc[a["item"] == "lrscale", "answer"]) == set(range(11))
+    with pytest.raises(PopsimError, match="unknown sample"):
+        attitude_item_shares("SE_ESS1-8")
+
+
+def test_compare_distributions_errors():
+    human = pd.DataFrame({"item": ["q"], "answer": [1], "share": [1.0]})
+    with pytest.raises(PopsimError, match="no human shares for items r"):
+        compare_distributions(pd.DataFrame({"agent": [1], "item": ["r"], "answer": [1]}), human)
+    with pytest.raises(PopsimError, match="all NaN"):
+        compare_distributions(pd.DataFrame({"agent": [1], "item": ["q"], "answer": [np.nan]}), human)
+    with pytest.raises(PopsimError, match="non-numeric"):
+        compare_distributions(pd.DataFrame({"agent": [1], "item": ["q"], "answer": ["yes"]}), human)
+    with pytest.raises(PopsimError, match="columns agent, item, answer"):
+        compare_distributions(pd.DataFrame({"item": ["q"], "answer": [1]}), human)
