@@ -128,7 +128,7 @@ def option_probs(logprobs: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 
 def _enc(x: float):
-    return None if math.isnan(x) else ("-inf" if x == -math.inf else round(x, 8))
+    return None if math.isnan(x) else ("-inf" if x == -math.inf else float(x))
 
 
 def _dec(x) -> float:

@@ -74,7 +74,8 @@ class Engine:
             for i in range(0, len(todo), size):
                 chunk = todo[i:i + size]
                 asks = [unique[k] for k in chunk]
-                dists = self.backend.option_distributions(asks)
+                # what is used is exactly what was stored: the run and its resumption see identical numbers
+                dists = [OptionDistribution.from_json(d.to_json()) for d in self.backend.option_distributions(asks)]
                 self.stats.calls += len(chunk)
                 self.cache.put_many((k, self.backend.name, self.backend.model, self.settings, a, d)
                                     for k, a, d in zip(chunk, asks, dists))

@@ -88,6 +88,21 @@ def test_mds_classical_eigenvalues_of_decagon():
     np.testing.assert_allclose(out.attrs["eigenvalues"], [5.0, 5.0])
 
 
+def test_mds_on_matrices_that_are_not_positive_semidefinite():
+    # r13 = -.9 while r12 = r23 = .9 breaks the triangle inequality (d13 = 1.95 > d12 + d23 = 0.89):
+    # classical MDS has one positive dimension (a line, flat y); SMACOF, from seeded random starts, uses both
+    r = np.array([[1, .9, -.9], [.9, 1, .9], [-.9, .9, 1]])
+    assert (mds(r)["y"] == 0).all()
+    smacof = mds(r, method="smacof", seed=1)
+    assert smacof["y"].abs().max() > 0.1
+    pd.testing.assert_frame_equal(smacof, mds(r, method="smacof", seed=1))
+    # two negative eigenvalues: no real 4-D configuration of these 5 variables
+    five = np.array([[1.0, 0.6, -0.6, 0.6, -0.6], [0.6, 1.0, 0.7, 0.8, -0.1], [-0.6, 0.7, 1.0, 0.4, 0.7],
+                     [0.6, 0.8, 0.4, 1.0, 0.9], [-0.6, -0.1, 0.7, 0.9, 1.0]])
+    with pytest.raises(PopsimError, match="negative eigenvalues"):
+        mds(five, n_components=4)
+
+
 def test_mds_rejects_bad_input():
     with pytest.raises(PopsimError, match="unknown MDS method"):
         mds(circulant(), method="tsne")

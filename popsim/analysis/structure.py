@@ -65,9 +65,11 @@ def mds(corr, *, method: str = "classical", n_components: int = 2, seed: int = 0
     """Multidimensional scaling of a correlation matrix on distances sqrt(2 (1 - r)).
 
     method: "classical" (Torgerson scaling, `sklearn.manifold.ClassicalMDS`) or "smacof" (metric
-    SMACOF, `sklearn.manifold.MDS`, started from the classical solution, so `seed` only matters if
-    scikit-learn falls back to a random start). The sign of each axis is fixed so that its largest
-    coordinate is positive.
+    SMACOF, `sklearn.manifold.MDS`, started from the classical solution; `seed` only matters when
+    the classical solution does not span n_components dimensions (a matrix that is not positive
+    semidefinite, or of too low rank): then SMACOF keeps the best of 4 random starts drawn from
+    `seed`). The sign of each
+    axis is fixed so that its largest coordinate is positive.
 
     Output: one row per variable; columns value, x, y (x, y, z for 3 components; dim1..dimK
     beyond). `out.attrs` holds "eigenvalues" (classical) or "stress" (SMACOF, Stress-1).
@@ -79,14 +81,26 @@ def mds(corr, *, method: str = "classical", n_components: int = 2, seed: int = 0
     n_components = check_count("n_components", n_components, 1)
     if n_components >= k:
         raise PopsimError(f"n_components must be below the number of variables ({k}), got {n_components}")
+    model = ClassicalMDS(n_components=n_components, metric="precomputed")
+    with np.errstate(invalid="ignore"):  # negative eigenvalues are handled below
+        x = model.fit_transform(d.to_numpy())
+    eigenvalues = [float(e) for e in model.eigenvalues_]
+    tol = 1e-9 * max(abs(e) for e in eigenvalues)
+    x = np.nan_to_num(x)  # an eigenvalue that is zero up to rounding gives a flat (zero) axis
     if method == "classical":
-        model = ClassicalMDS(n_components=n_components, metric="precomputed")
-        x = model.fit_transform(d.to_numpy())
-        attrs = {"eigenvalues": [float(e) for e in model.eigenvalues_]}
+        if min(eigenvalues) < -tol:
+            raise PopsimError(f"the matrix has negative eigenvalues among its first n_components={n_components} "
+                              "dimensions; it is not a valid (positive semidefinite) correlation matrix: lower "
+                              "n_components, use method='smacof', or compute the correlations from complete "
+                              "cases")
+        attrs = {"eigenvalues": eigenvalues}
     else:
-        model = MDS(n_components=n_components, metric_mds=True, metric="precomputed", init="classical_mds",
-                    random_state=seed, normalized_stress=True)
-        x = model.fit_transform(d.to_numpy())
+        # start from the classical solution when it spans all n_components dimensions (a flat axis
+        # would stay flat under SMACOF), else keep the best of 4 random starts drawn from `seed`
+        full = min(eigenvalues) > tol
+        model = MDS(n_components=n_components, metric_mds=True, metric="precomputed", init="random",
+                    n_init=1 if full else 4, random_state=seed, normalized_stress=True)
+        x = model.fit_transform(d.to_numpy(), init=x if full else None)
         attrs = {"stress": float(model.stress_)}
     x = _flip(np.asarray(x, dtype=float))
     names = ["x", "y", "z"][:n_components] if n_components <= 3 else [f"dim{i + 1}" for i in range(n_components)]
