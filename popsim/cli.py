@@ -172,7 +172,7 @@ def cmd_prompts(args) -> int:
         return 0
     if not args.style:
         raise PopsimError("name a style: popsim prompts show value_prompt (popsim prompts list shows all)")
-    print(prompts.show(args.style, args.variant))
+    print(prompts.show(args.style, args.variant, prime=args.prime))
     return 0
 
 
@@ -250,7 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("prompts", help="show the exact prompt templates of a style")
     pr.add_argument("action", choices=["show", "list"])
     pr.add_argument("style", nargs="?")
-    pr.add_argument("--variant", type=int, default=None)
+    pr.add_argument("--variant", type=int, default=None, help="only this paraphrase variant")
+    pr.add_argument("--prime", default="PO", help="value code to fill the templates with (default PO)")
     pr.set_defaults(func=cmd_prompts)
 
     rp = sub.add_parser("report", help="rebuild report.md, metrics.json and figures from a run folder")

@@ -226,12 +226,15 @@ def build_ask(persona: str | None, user_text: str, labels: tuple[str, ...], *, s
     return Ask(messages=msgs, options=labels, answer_prefix=answer_prefix(labels), sample=sample)
 
 
-def show(style: str, variant: int | None = None) -> str:
+def show(style: str, variant: int | None = None, *, prime: str = "PO") -> str:
     """Human-readable listing of a style: source, every persona variant, and an example item prompt."""
     from .instruments import load_instrument
     from .values import ValueProfile
 
     st = check_style(style)
+    check_value(prime)
+    if variant is not None and not 0 <= variant < len(st.templates):
+        raise PopsimError(f"style {style!r} has variants 0..{len(st.templates) - 1}, got {variant}")
     inst = load_instrument("ess21")
     item = inst.items[1]
     pres = present_options(item, "ascending")
@@ -241,9 +244,9 @@ def show(style: str, variant: int | None = None) -> str:
     for v in variants:
         out.append(f"--- persona template, variant {v} ---")
         out.append(st.templates[v] or "(no persona: the model's own default)")
-        example = persona_text(style, prime="PO", profile=example_profile, variant=v)
+        example = persona_text(style, prime=prime, profile=example_profile, variant=v)
         if example and example != st.templates[v]:
-            out.append(f"--- example (prime PO{' / profile' if st.needs == 'profile' else ''}) ---")
+            out.append(f"--- example ({'a profile' if st.needs == 'profile' else 'prime ' + prime}) ---")
             out.append(example)
         out.append("")
     out.append("--- item prompt (user message), ESS-21 item 2, ascending options ---")

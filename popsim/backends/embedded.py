@@ -9,6 +9,7 @@ own tokens are evaluated.
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import threading
@@ -70,10 +71,25 @@ def _load(path: str, n_ctx: int, n_threads: int):
             "(./setup.sh, or pip install llama-cpp-python==0.3.16)") from exc
     _silence_llama_log(llama_cpp)
     try:
-        return llama_cpp.Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
-                               n_batch=512, logits_all=False, verbose=False)
+        llm = llama_cpp.Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+                              n_batch=512, logits_all=False, verbose=False)
     except Exception as exc:  # llama.cpp raises ValueError on unreadable files
         raise BackendUnavailable(f"llama.cpp could not load {path}: {exc}") from exc
+    _LOADED.append(llm)
+    return llm
+
+
+_LOADED: list = []
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free llama.cpp models before interpreter teardown (their finalizers fail noisily after it)."""
+    while _LOADED:
+        try:
+            _LOADED.pop().close()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
 
 
 def common_prefix(a, b) -> int:
