@@ -15,6 +15,7 @@ import pandas as pd
 from . import analysis, datasets
 from .errors import PopsimError
 from .instruments import load_instrument, score
+from .population import parse_population
 from .runs import Run
 from .values import CODES10
 
@@ -59,7 +60,7 @@ def human_randall(sample: str) -> dict:
 
 def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -> dict:
     ident = run.config.get("identity", {})
-    sample = ident.get("population") if ident.get("population") in datasets.SAMPLES else "DE_ESS9"
+    sample = parse_population(ident.get("population", "DE_ESS9"))[1]
     m: dict = {"run": {**ident, "n_agents": int(len(run.agents)), "backend_detail": run.config.get("backend", {}),
                        "engine": run.config.get("engine", {}), "seconds": run.config.get("seconds"),
                        "population_record": run.config.get("population", {})},
@@ -67,6 +68,9 @@ def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -
     m["answers"] = _answers_section(run, n_boot, seed)
     if run.scores is not None and len(run.scores):
         m["values"] = _values_section(run, sample, n_boot, n_perm, seed)
+    items = _items_section(run, sample, n_boot, seed)
+    if items:
+        m["items"] = items
     beh_items = run.config.get("scenario", {}).get("behaviour_items") or []
     if beh_items:
         m["behaviour"] = _behaviour_section(run, beh_items, n_boot, seed)
@@ -108,6 +112,7 @@ def _values_section(run: Run, sample: str, n_boot: int, n_perm: int, seed: int) 
     policy = run.config.get("identity", {}).get("policy")
     style = run.config.get("identity", {}).get("prompt_style")
     out["n_scored"] = int(len(cen))
+    out["means"] = _records(population_means(cen, run.config.get("identity", {}).get("population", sample), sample))
 
     # manipulation check: on sampled answers (population variance) and on expected answers (noise-free)
     if (prime != "").any():
@@ -164,6 +169,9 @@ def _values_section(run: Run, sample: str, n_boot: int, n_perm: int, seed: int) 
             out["agreement_error"] = err
         rd, err = _safe(analysis.randall, sim_corr, n_perm=2000, seed=seed)
         out["randall"] = {k: _f(v) for k, v in rd.items()} if rd else {"error": err}
+        if rd:
+            lo, hi = _randall_ci(cen, n_boot=min(n_boot, 200), seed=seed)
+            out["randall"].update(low=_f(lo), high=_f(hi))
         out["randall_human"] = {k: _f(v) for k, v in human_randall(sample).items()}
         out["noise_ceiling"] = _records(noise_ceiling_table(n_perm))
         sim_xy, _ = _safe(analysis.mds, sim_corr)
@@ -180,16 +188,43 @@ def _values_section(run: Run, sample: str, n_boot: int, n_perm: int, seed: int) 
     rel, err = _safe(analysis.reliability, wide, out["instrument"])
     if rel is not None:
         out["reliability"] = _records(rel)
-    if out["instrument"] == "ess21":
-        human = analysis.value_item_shares(sample)
-        comp, err = _safe(analysis.compare_distributions, items[["agent", "item", "answer"]], human, n_boot=n_boot,
-                          seed=seed)
-        if comp is not None:
-            out["items"] = _records(comp)
-            out["items_summary"] = {"mean_wasserstein": _f(comp["wasserstein"].mean()),
-                                    "mean_jensen_shannon": _f(comp["jensen_shannon"].mean()),
-                                    "mean_abs_mean_diff": _f((comp["sim_mean"] - comp["human_mean"]).abs().mean())}
     return out
+
+
+def _items_section(run: Run, sample: str, n_boot: int, seed: int) -> dict:
+    """ESS-21 items answered in the run (all or some) vs the human sample's answer shares."""
+    ess = load_instrument("ess21").item_ids
+    items = run.answers[run.answers["item"].isin(ess)]
+    if items.empty:
+        return {}
+    comp, err = _safe(analysis.compare_distributions, items[["agent", "item", "answer"]],
+                      analysis.value_item_shares(sample), n_boot=n_boot, seed=seed)
+    if comp is None:
+        return {"error": err}
+    return {"sample": sample, "table": _records(comp),
+            "summary": {"n_items": int(len(comp)), "mean_wasserstein": _f(comp["wasserstein"].mean()),
+                        "mean_jensen_shannon": _f(comp["jensen_shannon"].mean()),
+                        "mean_abs_mean_diff": _f((comp["sim_mean"] - comp["human_mean"]).abs().mean())}}
+
+
+def population_means(cen: pd.DataFrame, population: str, sample: str) -> pd.DataFrame:
+    """Per value: the population's mean centered score (with a normal 95% CI) next to the human mean
+    (the reference sample's, or the ESS11 country's)."""
+    kind, _, country = parse_population(population)
+    if country:
+        human = datasets.ess11_country_means().set_index("cntry").loc[country, list(CODES10)].astype(float)
+        source = f"ESS11 {country}"
+    else:
+        human = datasets.value_stats(sample).set_index("value")["centered_mean"]
+        source = sample
+    rows = []
+    for c in CODES10:
+        x = cen[c].dropna().to_numpy(float)
+        m = float(x.mean()) if len(x) else float("nan")
+        se = float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
+        rows.append({"value": c, "sim_mean": m, "low": m - 1.96 * se, "high": m + 1.96 * se,
+                     "human_mean": float(human[c]), "human_source": source})
+    return pd.DataFrame(rows)
 
 
 def twin_centered(run: Run) -> pd.DataFrame | None:
@@ -216,6 +251,22 @@ def _structure_ci(cen: pd.DataFrame, human: pd.DataFrame, *, n_boot: int, seed: 
     if len(rs) < 20:
         return float("nan"), float("nan")
     return tuple(np.percentile(rs, [2.5, 97.5]))
+
+
+def _randall_ci(cen: pd.DataFrame, *, n_boot: int, seed: int) -> tuple[float, float]:
+    """Percentile bootstrap (over agents) of the RANDALL correspondence index."""
+    rng = np.random.default_rng(seed)
+    x = cen[list(CODES10)].to_numpy(float)
+    mats = []
+    for _ in range(n_boot):
+        s = x[rng.integers(0, len(x), len(x))]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            c = np.corrcoef(s.T)
+        if np.isfinite(c).all():
+            mats.append(c)
+    if len(mats) < 20:
+        return float("nan"), float("nan")
+    return tuple(np.percentile(analysis.correspondence_indices(np.stack(mats)), [2.5, 97.5]))
 
 
 # ------------------------------------------------------------------------------------------ behaviour
@@ -317,8 +368,13 @@ def headline(m: dict) -> dict:
     ag = v.get("agreement", {})
     b = m.get("behaviour", {})
     g = m.get("game", {})
+    means = pd.DataFrame(v.get("means") or [])
+    means_r = (float(np.corrcoef(means["sim_mean"], means["human_mean"])[0, 1])
+               if len(means) and means["sim_mean"].std() > 0 else None)
     return {
         "validity_mean": (m["answers"].get("validity") or {}).get("mean"),
+        "means_r": _f(means_r),
+        "means_abs_diff": _f((means["sim_mean"] - means["human_mean"]).abs().mean()) if len(means) else None,
         "missing": m["answers"].get("missing"),
         "manipulation_diff_expected": ms.get("mean_diff_expected"),
         "manipulation_d": ms.get("mean_d"),
@@ -331,7 +387,7 @@ def headline(m: dict) -> dict:
         "tucker_phi": ag.get("tucker_phi"),
         "procrustes": ag.get("procrustes_disparity"),
         "randall_ci": (v.get("randall") or {}).get("ci"),
-        "items_js": (v.get("items_summary") or {}).get("mean_jensen_shannon"),
+        "items_js": ((m.get("items") or {}).get("summary") or {}).get("mean_jensen_shannon"),
         "behaviour_js": (b.get("items_summary") or {}).get("mean_jensen_shannon"),
         "value_behaviour_r": (b.get("value_behaviour_summary") or {}).get("pearson_r"),
         "value_behaviour_sign": (b.get("value_behaviour_summary") or {}).get("sign_agreement"),

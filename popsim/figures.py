@@ -17,9 +17,9 @@ COLORS = {"SD": "#1f77b4", "ST": "#17becf", "HE": "#9467bd", "AC": "#e377c2", "P
           "SE": "#8c564b", "CO": "#bcbd22", "TR": "#7f7f7f", "BE": "#2ca02c", "UN": "#98df8a"}
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig, path: Path, *, tight: bool = True) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    if fig.get_layout_engine() is None:
+    if tight:
         fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -44,8 +44,26 @@ def circumplex(sim_xy: pd.DataFrame, human_xy: pd.DataFrame, path: Path, *, sim_
     return _save(fig, path)
 
 
+def value_means(table: pd.DataFrame, path: Path, *, human_label: str) -> Path:
+    """Population mean centered value profile (with CI) vs the human means (columns value, sim_mean, low, high,
+    human_mean)."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    t = table.set_index("value").reindex(list(CODES10))
+    x = np.arange(10)
+    err = np.vstack([t["sim_mean"] - t["low"], t["high"] - t["sim_mean"]]).clip(min=0)
+    ax.errorbar(x, t["sim_mean"], yerr=np.nan_to_num(err), fmt="o-", color="#1f77b4", label="simulated (95% CI)")
+    ax.plot(x, t["human_mean"], "s--", color="k", label=human_label)
+    ax.axhline(0, color="#ccc", lw=0.8)
+    ax.set_xticks(x, CODES10)
+    ax.set_ylabel("mean centered score")
+    ax.set_title("Population value profile", fontsize=10)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
 def heatmaps(sim: pd.DataFrame, human: pd.DataFrame, path: Path, *, sim_label: str, human_label: str) -> Path:
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    fig.subplots_adjust(left=0.04, right=0.9, wspace=0.25)
     mats = (sim, human, sim - human)
     titles = (sim_label, human_label, "difference (simulated - human)")
     for ax, m, t in zip(axes, mats, titles):
@@ -54,8 +72,8 @@ def heatmaps(sim: pd.DataFrame, human: pd.DataFrame, path: Path, *, sim_label: s
         ax.set_xticks(range(10), CODES10, fontsize=8)
         ax.set_yticks(range(10), CODES10, fontsize=8)
         ax.set_title(t, fontsize=10)
-    fig.colorbar(im, ax=axes, shrink=0.8, label="Pearson r")
-    return _save(fig, path)
+    fig.colorbar(im, cax=fig.add_axes([0.92, 0.15, 0.012, 0.7]), label="Pearson r")
+    return _save(fig, path, tight=False)
 
 
 def manipulation(table: pd.DataFrame, path: Path, *, human: pd.DataFrame | None = None) -> Path:

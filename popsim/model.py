@@ -19,7 +19,7 @@ from .agents import ValueAgent
 from .errors import PopsimError
 from .network import build_network
 from .policy import Answer, LLMPolicy, ReferencePolicy, check_policy
-from .population import draw_population
+from .population import country_name, draw_population
 from .scenario import load_scenario
 from .values import CODES10, ValueProfile
 
@@ -50,8 +50,7 @@ class PopulationModel(mesa.Model):
                              seed=self.seed, no_dominant_share=no_dominant_share)
         self.scenario = load_scenario(scenario, **(scenario_options or {}))
         check_policy(policy)
-        self.country = country or {"DE_ESS9": "Germany", "SE_ESS1-8": "Sweden",
-                                   "US_GSS2012": "the United States"}.get(population, "your country")
+        self.country = country or country_name(population)
 
         pop = draw_population(int(n_agents), strategy=strategy, sample=population,
                               rng=np.random.default_rng([self.seed, 0]), no_dominant_share=no_dominant_share,

@@ -34,11 +34,14 @@ def ci(est, lo, hi, nd: int = 2, pct: bool = False) -> str:
     return f"{fmt(est, nd, pct)} (95% CI {fmt(lo, nd, pct)} to {fmt(hi, nd, pct)})"
 
 
-def build_report(path: str | Path, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -> dict:
+def build_report(path: str | Path, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0,
+                 figures: bool = True) -> dict:
+    """Evaluate the run folder and write metrics.json, report.md and (unless `figures=False`, as sweeps do
+    to save time; `popsim report RUN` adds them later) the figures."""
     path = Path(path)
     run = load_run(path)
     m = evaluate(run, n_boot=n_boot, n_perm=n_perm, seed=seed)
-    figs = make_figures(run, m, path / "figures")
+    figs = make_figures(run, m, path / "figures") if figures else {}
     m["figures"] = {k: str(v.relative_to(path)) for k, v in figs.items()}
     (path / "metrics.json").write_text(json.dumps(m, indent=2, default=str), encoding="utf-8")
     (path / "report.md").write_text(render(run, m), encoding="utf-8")
@@ -52,6 +55,9 @@ def make_figures(run: Run, m: dict, folder: Path) -> dict[str, Path]:
     out: dict[str, Path] = {}
     v = m.get("values", {})
     sample = m["human_sample"]
+    if "means" in v:
+        t = _frame(v["means"])
+        out["means"] = figures.value_means(t, folder / "means.png", human_label=f"human ({t['human_source'].iloc[0]})")
     if "correlations" in v:
         sim = pd.DataFrame(v["correlations"]["simulated"]).loc[list(CODES10), list(CODES10)]
         hum = pd.DataFrame(v["correlations"]["human"]).loc[list(CODES10), list(CODES10)]
@@ -66,24 +72,24 @@ def make_figures(run: Run, m: dict, folder: Path) -> dict[str, Path]:
                                                folder / "circumplex.png", sim_label=label, human_label=hlabel)
         out["heatmaps"] = figures.heatmaps(sim, hum, folder / "heatmaps.png", sim_label=label, human_label=hlabel)
     if "manipulation" in v:
-        t = pd.DataFrame(v["manipulation"])
+        t = _frame(v["manipulation"])
         human = None
         if "twin_diff" in t:
             human = t[["value"]].assign(diff=t["twin_diff"])
         out["manipulation"] = figures.manipulation(t, folder / "manipulation.png", human=human)
-    if "items" in v:
-        out["items"] = figures.item_means(pd.DataFrame(v["items"]), folder / "items.png",
+    if (m.get("items") or {}).get("table"):
+        out["items"] = figures.item_means(_frame(m["items"]["table"]), folder / "items.png",
                                           title=f"ESS-21 item means: simulated vs {sample} (1-6, 6 = very much like me)")
     b = m.get("behaviour", {})
     if "items" in b:
-        out["behaviour_items"] = figures.item_means(pd.DataFrame(b["items"]), folder / "behaviour_items.png",
+        out["behaviour_items"] = figures.item_means(_frame(b["items"]), folder / "behaviour_items.png",
                                                     title="ESS attitude items: simulated vs DE_ESS9 (ESS codes)")
     if "value_behaviour" in b:
-        out["value_behaviour"] = figures.value_behaviour(pd.DataFrame(b["value_behaviour"]),
+        out["value_behaviour"] = figures.value_behaviour(_frame(b["value_behaviour"]),
                                                          folder / "value_behaviour.png")
     g = m.get("game")
     if g:
-        pr = pd.DataFrame(g["per_round"])
+        pr = _frame(g["per_round"])
         out["rounds"] = figures.rounds(pr, folder / "rounds.png", reference=g.get("human_reference"),
                                        ylabel=f"share of endowment ({g['outcome']})")
         if run.config["identity"].get("network") not in (None, "none") and len(run.agents) <= 400:
@@ -119,6 +125,21 @@ def _graph(run: Run):
         return None
 
 
+def _img(m: dict, key: str) -> list[str]:
+    """Markdown image line for a figure the report made (none when figures were skipped)."""
+    path = (m.get("figures") or {}).get(key)
+    return [f"![{key}]({path})", ""] if path else []
+
+
+def _frame(records) -> pd.DataFrame:
+    """Records from metrics.json as a DataFrame, None (JSON null) read as NaN in numeric columns."""
+    df = pd.DataFrame(records)
+    for c in df.columns:
+        if df[c].map(lambda x: x is None or isinstance(x, (int, float))).all():
+            df[c] = pd.to_numeric(df[c], errors="coerce")
+    return df
+
+
 def _n_human(sample: str) -> int:
     return int(datasets.sample_sizes().set_index("sample").loc[sample, "n_scored"])
 
@@ -141,6 +162,8 @@ def render(run: Run, m: dict) -> str:
     L += _answers_md(m)
     if "values" in m:
         L += _values_md(m)
+    if "items" in m:
+        L += _items_md(m)
     if "behaviour" in m:
         L += _behaviour_md(m)
     if "game" in m:
@@ -199,8 +222,9 @@ def verdict(m: dict) -> str:
             f"{ci(ag['pearson_r'], ag['pearson_low'], ag['pearson_high'])} over 45 cells ({v['n_scored']} agents; Mantel "
             f"p = {fmt(ag['mantel_p'], 3)}); human samples agree with each other at r = {fmt(nc['pearson_r'].min())} to "
             f"{fmt(nc['pearson_r'].max())} (the noise ceiling). RANDALL correspondence index of the theoretical circular "
-            f"order: {fmt(v['randall'].get('ci'), 3)} (p = {fmt(v['randall'].get('p'), 3)}) vs {fmt(v['randall_human']['ci'], 3)} "
-            f"in {ag['sample']}.")
+            f"order: {ci(v['randall'].get('ci'), v['randall'].get('low'), v['randall'].get('high'), 3)} (permutation "
+            f"p = {fmt(v['randall'].get('p'), 3)}) vs {fmt(v['randall_human']['ci'], 3)} in {ag['sample']} "
+            f"(n = {_n_human(ag['sample'])}).")
     elif v.get("structure_error"):
         parts.append(f"Value structure: not computed ({v['structure_error']}).")
     b = m.get("behaviour", {})
@@ -212,7 +236,7 @@ def verdict(m: dict) -> str:
     g = m.get("game")
     if g:
         ref = g.get("human_reference", {})
-        ref_txt = (f" vs {fmt(ref['mean_share'], 1, True)} in humans ({ref.get('source', '').split(',')[0]})"
+        ref_txt = (f" vs {fmt(ref['mean_share'], 3, True)} in humans ({ref.get('source', '').split(',')[0]})"
                    if "mean_share" in ref else "")
         slope = (f"; change per round {fmt(g.get('slope_per_round'), 3)} (humans decline without punishment)"
                  if g.get("slope_per_round") is not None else "")
@@ -257,8 +281,17 @@ def _values_md(m: dict) -> list[str]:
     sample = m["human_sample"]
     L = ["## Values", "", f"{v['n_scored']} agents scored on the {v['instrument']} (centered scores: value mean minus "
          "the person's mean rating, MRAT; scale points of the 1-6 answer scale).", ""]
+    if "means" in v:
+        t = _frame(v["means"])
+        r = np.corrcoef(t["sim_mean"], t["human_mean"])[0, 1] if t["sim_mean"].std() > 0 else float("nan")
+        L += ["### Population value profile", "",
+              f"Mean centered score per value (95% CI over agents) vs the human means of {t['human_source'].iloc[0]}: "
+              f"profile correlation r = {fmt(r)} over the 10 values, mean |difference| = "
+              f"{fmt((t['sim_mean'] - t['human_mean']).abs().mean())} scale points.", ""]
+        L += _table(t, ["value", "sim_mean", "low", "high", "human_mean"])
+        L += _img(m, "means")
     if "manipulation" in v:
-        t = pd.DataFrame(v["manipulation"])
+        t = _frame(v["manipulation"])
         base = v["manipulation_summary"]["baseline"]
         L += ["### Manipulation check", "",
               f"Agents primed with a value vs {base} agents, on that value's centered score. `diff`: sampled answers "
@@ -268,7 +301,7 @@ def _values_md(m: dict) -> list[str]:
         cols = [c for c in ["value", "n_primed", "n_unprimed", "diff", "low", "high", "d", "q", "diff_expected",
                             "d_human", "hit_rate", "twin_diff"] if c in t]
         L += _table(t, cols)
-        L += ["![manipulation](figures/manipulation.png)", ""]
+        L += _img(m, "manipulation")
     elif v.get("manipulation_error"):
         L += [f"Manipulation check not computed: {v['manipulation_error']}", ""]
     if v.get("profile_recovery"):
@@ -295,11 +328,11 @@ def _values_md(m: dict) -> list[str]:
                                      "procrustes_disparity"] if c in nc], 3)
         rd, rh = v["randall"], v["randall_human"]
         L += [f"RANDALL test of the circular order SD-ST-HE-AC-PO-SE-CO-TR-BE-UN (Hubert & Arabie 1987): correspondence "
-              f"index {fmt(rd.get('ci'), 3)} ({int(rd.get('agreements') or 0)} agreements, {int(rd.get('violations') or 0)} "
+              f"index {ci(rd.get('ci'), rd.get('low'), rd.get('high'), 3)} ({int(rd.get('agreements') or 0)} agreements, {int(rd.get('violations') or 0)} "
               f"violations of {int(rd.get('predictions') or 0)} predictions, p = {fmt(rd.get('p'), 4)}); {sample}: "
               f"{fmt(rh['ci'], 3)} ({int(rh['agreements'])} agreements, {int(rh['violations'])} violations). Angular order "
               f"of the simulated MDS map: {'-'.join(v.get('angular_order', []))}.", "",
-              "![circumplex](figures/circumplex.png)", "", "![heatmaps](figures/heatmaps.png)", ""]
+              ] + _img(m, "circumplex") + _img(m, "heatmaps")
     elif v.get("structure_error"):
         L += ["### Value structure", "", f"Not computed: {v['structure_error']}", ""]
     if v.get("reliability"):
@@ -307,16 +340,21 @@ def _values_md(m: dict) -> list[str]:
         L += ["### Reliability", "", "Cronbach's alpha of each value's items (sampled answers; ESS values have 2-3 "
               "items, so alphas are low in humans too).", ""]
         L += _table(t, [c for c in ["value", "n_items", "alpha"] if c in t])
-    if v.get("items"):
-        s = v["items_summary"]
-        L += ["### Item answer distributions", "",
-              f"Per ESS-21 item, simulated vs {sample} (answers 1-6): mean |difference of means| = "
-              f"{fmt(s['mean_abs_mean_diff'])} scale points, mean Wasserstein-1 = {fmt(s['mean_wasserstein'])} scale "
-              f"points, mean Jensen-Shannon distance = {fmt(s['mean_jensen_shannon'], 3)} (0 = same, 1 = disjoint).", ""]
-        L += _table(pd.DataFrame(v["items"]), ["item", "n", "sim_mean", "sim_low", "sim_high", "human_mean",
-                                                "wasserstein", "jensen_shannon"])
-        L += ["![items](figures/items.png)", ""]
     return L
+
+
+def _items_md(m: dict) -> list[str]:
+    it = m["items"]
+    if it.get("error"):
+        return ["## Item answer distributions", "", f"Not computed: {it['error']}", ""]
+    s = it["summary"]
+    L = ["## Item answer distributions", "",
+         f"Per ESS-21 item ({s['n_items']} items), simulated vs {it['sample']} (answers 1-6): mean |difference of "
+         f"means| = {fmt(s['mean_abs_mean_diff'])} scale points, mean Wasserstein-1 = {fmt(s['mean_wasserstein'])} scale "
+         f"points, mean Jensen-Shannon distance = {fmt(s['mean_jensen_shannon'], 3)} (0 = same, 1 = disjoint).", ""]
+    L += _table(_frame(it["table"]), ["item", "n", "sim_mean", "sim_low", "sim_high", "human_mean", "wasserstein",
+                                      "jensen_shannon"])
+    return L + _img(m, "items")
 
 
 def _behaviour_md(m: dict) -> list[str]:
@@ -325,9 +363,9 @@ def _behaviour_md(m: dict) -> list[str]:
     if b.get("items"):
         L += [f"Answer distributions vs DE_ESS9 (ESS codes; mean Jensen-Shannon distance "
               f"{fmt(b['items_summary']['mean_jensen_shannon'], 3)}):", ""]
-        L += _table(pd.DataFrame(b["items"]), ["item", "n", "sim_mean", "sim_low", "sim_high", "human_mean",
+        L += _table(_frame(b["items"]), ["item", "n", "sim_mean", "sim_low", "sim_high", "human_mean",
                                                 "wasserstein", "jensen_shannon"])
-        L += ["![behaviour items](figures/behaviour_items.png)", ""]
+        L += _img(m, "behaviour_items")
     if b.get("value_behaviour_summary"):
         s = b["value_behaviour_summary"]
         L += [f"Value x behaviour correlations (centered values measured in this run x ESS codes) vs DE_ESS9 "
@@ -335,7 +373,7 @@ def _behaviour_md(m: dict) -> list[str]:
               f"{int(s.get('n_cells') or 0)} cells; same sign in {fmt(s.get('sign_agreement'), 1, True)}; "
               f"{int(s.get('n_significant') or 0)} cells differ significantly (Fisher z, BH q < .05). "
               "Mind the ESS code directions (e.g. rlgatnd 1 = every day).", "",
-              "![value behaviour](figures/value_behaviour.png)", ""]
+              ] + _img(m, "value_behaviour")
     elif b.get("value_behaviour_error"):
         L += [f"Value-behaviour correlations not computed: {b['value_behaviour_error']}", ""]
     return L
@@ -347,17 +385,15 @@ def _game_md(m: dict) -> list[str]:
     L = ["## Game outcome", "",
          f"Outcome `{g['outcome']}` as a share of the endowment ({g['endowment']:g}); {g['rounds']} round(s). Mean over "
          f"agents: {ci(g['mean_share'], g['low'], g['high'], 1, True)}."
-         + (f" Human reference: {fmt(ref['mean_share'], 1, True)} ({ref.get('source')})." if "mean_share" in ref else "")
+         + (f" Human reference: {fmt(ref['mean_share'], 3, True)} ({ref.get('source')})." if "mean_share" in ref else "")
          + (f" Change per round: {fmt(g.get('slope_per_round'), 3)} (humans: decline; {ref.get('decline_source')})."
             if g.get("slope_per_round") is not None else ""), ""]
-    L += _table(pd.DataFrame(g["per_round"]), ["round", "mean_share", "sd_share", "n"], 3)
-    L += ["![rounds](figures/rounds.png)", ""]
-    if "network" in m.get("figures", {}):
-        L += ["![network](figures/network.png)", ""]
+    L += _table(_frame(g["per_round"]), ["round", "mean_share", "sd_share", "n"], 3)
+    L += _img(m, "rounds") + _img(m, "network")
     L += ["Correlation of each value (agent profile, centered) with the agent's mean share; `expected_sign` from "
           f"{ref.get('source', 'the literature').split(',')[0]} / Sagiv et al. 2011 (+1 up, -1 down, 0 no claim); "
           "q: Benjamini-Hochberg over the 10 values.", ""]
-    L += _table(pd.DataFrame(g["value_correlations"]), ["value", "r", "p", "q", "expected_sign", "sign_ok"], 3)
+    L += _table(_frame(g["value_correlations"]), ["value", "r", "p", "q", "expected_sign", "sign_ok"], 3)
     return L
 
 
@@ -366,7 +402,7 @@ def _statements_md(m: dict) -> list[str]:
     t = pd.DataFrame(st["endorsement"]).T
     L = ["## Persona statements", "", f"{st['n_statements']} statements; share answered in the behaviour's direction "
          "(expected answers), by prime (rows) and dimension (columns).", "",
-         "![statements](figures/statements.png)", ""]
+         ] + _img(m, "statements")
     t = t.reset_index().rename(columns={"index": "prime"})
     L += _table(t, list(t.columns), 2)
     return L

@@ -97,7 +97,8 @@ class RunResult:
 
 def execute(out: str | Path, *, scenario: str = "ess21", backend: str = "embedded",
             backend_options: dict | None = None, cache_path: Any = None, refresh: bool = False,
-            overwrite: bool = False, progress: bool = True, report: bool = True, engine: Any = None,
+            overwrite: bool = False, progress: bool = True, report: bool = True, figures: bool = True,
+            engine: Any = None,
             **model_kwargs) -> RunResult:
     """Run a scenario on a population and write the run folder. Returns the folder and its metrics."""
     from .model import PopulationModel
@@ -141,7 +142,7 @@ def execute(out: str | Path, *, scenario: str = "ess21", backend: str = "embedde
     if report:
         from .report import build_report
 
-        result.metrics = build_report(out)
+        result.metrics = build_report(out, figures=figures)
     return result
 
 
@@ -157,7 +158,9 @@ def write_tables(out: Path, model) -> None:
     if len(choices):
         choices.to_parquet(out / "choices.parquet", index=False)
     if model.scenario.instrument:
-        score_answers(answers, model.scenario.instrument).to_parquet(out / "scores.parquet", index=False)
+        inst = load_instrument(model.scenario.instrument)
+        if set(inst.item_ids) <= set(answers["item"]):  # Schwartz scoring needs the whole instrument
+            score_answers(answers, model.scenario.instrument).to_parquet(out / "scores.parquet", index=False)
 
 
 def score_answers(answers: pd.DataFrame, instrument: str) -> pd.DataFrame:

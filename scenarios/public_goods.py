@@ -65,8 +65,8 @@ class PublicGoods(Scenario):
     def _item(self, model, agent, round_) -> Item:
         others = self.groups(model)[agent.index]
         text = RULES.format(rounds=self.rounds, endowment=self.endowment, mpcr=self.mpcr, size=len(others) + 1)
-        if agent.history:
-            last = agent.history[-1]
+        if round_ > 0 and len(agent.history) >= round_:
+            last = agent.history[round_ - 1]
             mates = ", ".join(str(int(c)) for c in last["others"]) or "none"
             text += (f"\n\nRound {round_} (the previous round): you put {int(last['own'])} tokens into the project; "
                      f"the other members put in {mates} tokens. You earned {last['payoff']:g} tokens.")

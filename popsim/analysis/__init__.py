@@ -18,11 +18,12 @@ from .behaviour import compare_value_behaviour, value_behaviour_correlations
 from .distributions import attitude_item_shares, compare_distributions, value_item_shares
 from .manipulation import manipulation_check, profile_recovery, reliability
 from .stats import bootstrap_ci, cronbach_alpha, fdr_bh, fisher_z_test
-from .structure import angular_order, correlation_matrix, distances, higher_order_scores, mds, randall
+from .structure import (angular_order, correlation_matrix, correspondence_indices, distances, higher_order_scores, mds,
+                        randall)
 
 __all__ = [
     "agreement_table", "angular_order", "attitude_item_shares", "bootstrap_ci", "compare_distributions",
-    "compare_value_behaviour", "correlation_matrix", "cronbach_alpha", "distances", "fdr_bh", "fisher_z_test",
+    "compare_value_behaviour", "correlation_matrix", "correspondence_indices", "cronbach_alpha", "distances", "fdr_bh", "fisher_z_test",
     "higher_order_scores", "manipulation_check", "matrix_agreement", "mds", "noise_ceiling",
     "profile_recovery", "randall", "reliability", "value_behaviour_correlations", "value_item_shares",
 ]

@@ -72,10 +72,25 @@ def matrix_agreement(sim, human, *, n_perm: int = 2000, seed: int = 0) -> dict:
     r_perm = cz @ yz / len(y)
     mantel_p = (1 + int((r_perm >= r - 1e-12).sum())) / (1 + n_perm)
     # permuting a matrix's labels permutes the rows of its classical MDS configuration
-    d_perm = np.array([procrustes(xh, xs[p])[2] for p in perms])
+    d_perm = _procrustes_disparities(xh, xs, perms)
     procrustes_p = (1 + int((d_perm <= disparity + 1e-12).sum())) / (1 + n_perm)
     return dict(n_cells=len(y), pearson_r=r, spearman_rho=rho, mantel_p=mantel_p, tucker_phi=phi,
                 procrustes_disparity=disparity, procrustes_p=procrustes_p, n_perm=n_perm)
+
+
+def _procrustes_disparities(fixed: np.ndarray, moving: np.ndarray, perms: np.ndarray) -> np.ndarray:
+    """`scipy.spatial.procrustes(fixed, moving[p])[2]` for every row p of `perms`, vectorized.
+
+    After centring and scaling both configurations to unit norm (row permutations change neither),
+    the disparity is 1 - (sum of the singular values of fixed' moving[p])^2 (Gower 1975).
+    """
+    a = fixed - fixed.mean(axis=0)
+    a = a / np.linalg.norm(a)
+    b = moving - moving.mean(axis=0)
+    b = b / np.linalg.norm(b)
+    cross = np.einsum("ki,pkj->pij", a, b[perms])
+    sv = np.linalg.svd(cross, compute_uv=False)
+    return 1.0 - sv.sum(axis=1) ** 2
 
 
 def _check_samples(samples) -> list[str]:

