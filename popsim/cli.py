@@ -213,8 +213,14 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_replicate(args) -> int:
-    from .replicate import replicate
+    from .replicate import count_plan, replicate
 
+    if args.dry_run:
+        t = count_plan(args.scale, seeds=args.seeds)
+        print(t.to_string(index=False))
+        print(f"total: {int(t['asks'].sum())} asks, {int(t['distinct_new'].sum())} distinct model calls after "
+              "deduplication (before any cache hits)")
+        return 0
     path = replicate(out=args.out, scale=args.scale, backend=args.backend, backend_options=backend_options(args),
                      cache_path=args.cache, seeds=args.seeds, progress=not args.no_progress, overwrite=args.overwrite)
     print(f"report: {path}")
@@ -280,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default="runs/replicate")
     rep.add_argument("--overwrite", action="store_true")
     rep.add_argument("--seeds", type=int, default=None, help="seeds per population strategy")
+    rep.add_argument("--dry-run", action="store_true", help="count the model calls (before/after deduplication), ask nothing")
     add_model_args(rep)
     rep.set_defaults(func=cmd_replicate)
     return p

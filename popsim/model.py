@@ -34,7 +34,8 @@ class PopulationModel(mesa.Model):
                  template_variant: int = 0, network: str = "none", network_options: dict | None = None,
                  scenario_options: dict | None = None, backend_options: dict | None = None,
                  no_dominant_share: float | None = None, accuracy: dict | None = None, profiles: Any = None,
-                 country: str | None = None, rng: int | None = None, cache_path: Any = None,
+                 country: str | None = None, female_share: float = 0.5, rng: int | None = None,
+                 cache_path: Any = None,
                  refresh: bool = False, progress: bool = False, engine: Any = None):
         if rng is None:
             rng = secrets.randbelow(2**31)
@@ -47,14 +48,14 @@ class PopulationModel(mesa.Model):
         self.settings = dict(n_agents=int(n_agents), population=population, strategy=strategy,
                              prompt_style=prompt_style, policy=policy, temperature=temperature,
                              option_order=option_order, template_variant=template_variant, network=network,
-                             seed=self.seed, no_dominant_share=no_dominant_share)
+                             seed=self.seed, no_dominant_share=no_dominant_share, female_share=female_share)
         self.scenario = load_scenario(scenario, **(scenario_options or {}))
         check_policy(policy)
         self.country = country or country_name(population)
 
         pop = draw_population(int(n_agents), strategy=strategy, sample=population,
                               rng=np.random.default_rng([self.seed, 0]), no_dominant_share=no_dominant_share,
-                              accuracy=accuracy, profiles=profiles)
+                              accuracy=accuracy, profiles=profiles, female_share=female_share)
         self.population = pop
         responses = pop.responses.set_index("agent")
         for row in pop.agents.itertuples(index=False):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from . import prompts
-from .asks import OptionDistribution
+from .asks import Ask, OptionDistribution
 from .errors import PopsimError, unknown
 from .instruments import Item
 
@@ -82,7 +82,8 @@ class LLMPolicy:
     def persona(self, agent: "ValueAgent") -> str | None:
         return prompts.persona_text(self.style, prime=agent.prime, profile=agent.profile, variant=self.variant)
 
-    def answer(self, questions: Sequence[Question], *, desc: str = "asking the model") -> list[Answer]:
+    def build(self, questions: Sequence[Question]) -> list[tuple[Question, prompts.Presentation, "Ask"]]:
+        """The ask of every question (persona + item prompt, options in the order shown)."""
         built = []
         personas: dict[int, str | None] = {}
         for q in questions:
@@ -92,6 +93,10 @@ class LLMPolicy:
             pres = prompts.present_options(q.item, self.option_order, a.answer_rng)
             text = prompts.item_text(q.item, q.instruction, q.question, pres, gender=a.gender, country=self.country)
             built.append((q, pres, prompts.build_ask(personas[a.unique_id], text, pres.labels)))
+        return built
+
+    def answer(self, questions: Sequence[Question], *, desc: str = "asking the model") -> list[Answer]:
+        built = self.build(questions)
         dists = self.engine.resolve([b[2] for b in built], desc=desc)
         return [self._read(q, pres, ask.prompt_hash, d) for (q, pres, ask), d in zip(built, dists)]
 

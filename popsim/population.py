@@ -29,8 +29,9 @@ from .errors import PopsimError, unknown
 from .instruments import load_instrument, score
 from .values import CODES10, check_value, dominant_values
 
-STRATEGIES: tuple[str, ...] = ("empirical", "uniform", "h_norm", "h_even", "h_np", "model_specific", "custom")
-DOMINANT_STRATEGIES: tuple[str, ...] = ("uniform", "h_norm", "h_even", "h_np", "model_specific")
+STRATEGIES: tuple[str, ...] = ("empirical", "uniform", "h_norm", "h_even", "h_np", "model_specific", "custom",
+                                "panel")
+DOMINANT_STRATEGIES: tuple[str, ...] = ("uniform", "h_norm", "h_even", "h_np", "model_specific", "panel")
 #: the share without a single dominant value reported by Witte, Stanciu & Boehnke (2020), as cited by
 #: the paper (profiles matched to ideal value types: not the statistic of the reference pack)
 WITTE_NO_DOMINANT = 0.53
@@ -267,7 +268,9 @@ def strategy_weights(strategy: str, sample: str = "DE_ESS9", *, no_dominant_shar
       the sample's tied share, else `no_dominant_share` (e.g. 0.53, Witte et al. 2020) with the 10
       value shares rescaled to fill the rest;
     - model_specific: human shares x the model's accuracy of expressing each value (share of agents
-      primed with v whose measured top value is v, from a previous run), renormalised.
+      primed with v whose measured top value is v, from a previous run), renormalised;
+    - panel: each of the 10 values and unprimed equally often (1/11 each): a balanced design for
+      induction tests (`popsim replicate` RQ1), not a population model.
     """
     check_strategy(strategy)
     top, tied = human_top_shares(sample)
@@ -284,6 +287,9 @@ def strategy_weights(strategy: str, sample: str = "DE_ESS9", *, no_dominant_shar
             raise PopsimError(f"no-dominant share must be in [0, 1), got {p0}")
         w = {c: (1 - p0) * s / total for c, s in top.items()}
         w[None] = p0
+    elif strategy == "panel":
+        w = {c: 1 / 11 for c in CODES10}
+        w[None] = 1 / 11
     elif strategy == "model_specific":
         if not accuracy:
             raise PopsimError("model_specific needs the model's accuracy per value: pass --accuracy-from RUN "
@@ -337,6 +343,8 @@ def draw_population(n: int, *, strategy: str = "empirical", sample: str = "DE_ES
     strategies, a respondent whose single top centered value is the agent's prime, or a tied
     respondent for an unprimed agent), so every LLM population has a human-calibrated reference."""
     check_strategy(strategy)
+    if not 0.0 <= float(female_share) <= 1.0:
+        raise PopsimError(f"female share must be in [0, 1], got {female_share}")
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise PopsimError(f"number of agents must be a positive integer, got {n!r}")
     rng = np.random.default_rng(rng)

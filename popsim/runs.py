@@ -35,7 +35,7 @@ RUN_FILES = ("config.json", "agents.parquet", "answers.parquet")
 #: settings that define what a run is (a folder holding a run with other values is another run)
 IDENTITY = ("scenario", "n_agents", "population", "strategy", "prompt_style", "policy", "temperature",
             "option_order", "template_variant", "network", "seed", "backend", "model", "scenario_options",
-            "network_options", "no_dominant_share", "country")
+            "network_options", "no_dominant_share", "country", "female_share")
 
 
 def versions() -> dict:

@@ -293,6 +293,9 @@ def ProfileView(snap: Snapshot):
     _md(f"Centered value scores (scale points): human {snap.sample} mean and SD; the mean of the agents' drawn "
         "profiles; the mean measured from their answers (questionnaire scenarios, after a round).")
     _md(frame_markdown(table, 2))
+    if snap.figures.get("means"):
+        _md("Measured value means with 95% CIs (from the report):")
+        _img(snap.figures.get("means"))
     top = snap.agents["top"].fillna("none").replace("", "none").value_counts().rename_axis("dominant value")
     _md("Agents by dominant value (ties: none):\n\n" + frame_markdown(top.reset_index(name="agents"), 0))
 
@@ -349,10 +352,16 @@ def ItemsView(snap: Snapshot):
     m = snap.metrics or {}
     shown = False
     cols = ["item", "n", "sim_mean", "sim_low", "sim_high", "human_mean", "wasserstein", "jensen_shannon"]
-    if m.get("values", {}).get("items"):
-        _md(f"ESS-21 items: simulated vs human {m.get('human_sample')} (1-6).")
+    it = m.get("items") or {}
+    table = it.get("table") or m.get("values", {}).get("items")  # newer metrics keep the items in their own section
+    if table:
+        _md(f"ESS-21 items: simulated vs human {it.get('sample') or m.get('human_sample')} (answers 1-6; 95% CI over "
+            "agents; Wasserstein-1 and Jensen-Shannon distances of the answer distributions).")
         _img(snap.figures.get("items"))
-        _md(frame_markdown(_cols(_records(m["values"]["items"]), cols)))
+        _md(frame_markdown(_cols(_records(table), cols)))
+        shown = True
+    elif it.get("error"):
+        solara.Info(f"Item distributions not computed: {it['error']}")
         shown = True
     if m.get("behaviour", {}).get("items"):
         _md("ESS attitude items: simulated vs DE_ESS9 (ESS codes).")
@@ -372,8 +381,11 @@ def BehaviourView(snap: Snapshot):
     g = m.get("game")
     if b.get("value_behaviour"):
         s = b.get("value_behaviour_summary", {})
-        _md(f"Value x behaviour correlations, simulated vs DE_ESS9: cell-wise r = {s.get('pearson_r')}, "
-            f"same sign in {s.get('sign_agreement')} of {s.get('n_cells')} cells.")
+        from ..report import fmt
+
+        _md(f"Value x behaviour correlations (centered values x ESS attitude codes), simulated vs DE_ESS9: cell-wise "
+            f"r = {fmt(s.get('pearson_r'))}, same sign in {fmt(s.get('sign_agreement'), 1, True)} of "
+            f"{s.get('n_cells')} cells; each dot is one value x item cell (diagonal: same as humans).")
         _img(snap.figures.get("value_behaviour"))
         _md(frame_markdown(_records(b["value_behaviour"])))
     elif g and g.get("value_correlations"):
@@ -381,6 +393,10 @@ def BehaviourView(snap: Snapshot):
             "literature (+1 up, -1 down, 0 no claim).")
         _md(frame_markdown(_cols(_records(g["value_correlations"]), ["value", "r", "p", "q", "expected_sign",
                                                                      "sign_ok"])))
+    elif snap.game is not None and snap.game.value_r is not None:
+        _md(f"Correlation of each value of the agents' profiles with their mean `{snap.game.outcome}` share (computed "
+            "on the page); `expected_sign` from the literature (+1 up, -1 down, 0 no claim).")
+        _md(frame_markdown(snap.game.value_r))
     else:
         reason = b.get("value_behaviour_error") or "choose ess_attitudes (values and attitudes) or a game"
         solara.Info(f"Value-behaviour comparison not available: {reason}")
@@ -457,7 +473,7 @@ def SavedRuns():
     if not entries:
         return
     labels = [e.label for e in entries]
-    solara.Select("Run", values=labels, value=chosen.value if chosen.value in labels else labels[0],
+    solara.Select("Run folder", values=labels, value=chosen.value if chosen.value in labels else labels[0],
                   on_value=chosen.set)
     SavedRunReport(entries[labels.index(chosen.value)] if chosen.value in labels else entries[0])
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import tempfile
 import threading
@@ -90,14 +91,25 @@ class GameView:
     per_round: pd.DataFrame  # round (1-based), mean_share, sd_share, n
     last: pd.DataFrame  # agent, top, share (last round)
     reference: dict
+    value_r: pd.DataFrame | None = None  # value, r (agent value x mean share), expected_sign
     rounds_png: bytes | None = None
     network_png: bytes | None = None
 
 
+#: CLI flags in library messages -> the page's controls
+PAGE_WORDS = {"--base-url": "the Base URL", "--model": "the Model name", "--agents": "Number of agents",
+              "--seed": "the Seed", "--temperature": "the Temperature", "--style": "the Prompt style",
+              "--rounds": "Rounds", "--population": "the Population sample", "--strategy": "the Strategy",
+              "--network": "the Network", "--policy": "the Policy", "--backend": "the Backend",
+              "--api-key-file": "the API key variable"}
+_FLAG = re.compile(r"(?<![\w-])(" + "|".join(re.escape(f) for f in PAGE_WORDS) + r")(?![\w-])")
+
+
 def describe_error(exc: BaseException) -> str:
-    """One line for the page: a `PopsimError`'s own message, else the exception type and text (no traceback)."""
+    """One line for the page: a `PopsimError`'s own message (CLI flags named as the page's controls), else the
+    exception type and text (no traceback)."""
     if isinstance(exc, PopsimError):
-        return str(exc)
+        return _FLAG.sub(lambda m: PAGE_WORDS[m.group(1)], str(exc))
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return (f"unexpected error ({type(exc).__name__}{': ' + text[:300] if text else ''}); the page is still usable, "
             "and the details are in the server log")
@@ -258,7 +270,8 @@ def game_view(model, folder: Path) -> GameView | None:
     last_round = a[a["round"] == a["round"].max()].set_index("agent")["share"]
     last = agents[["agent", "top"]].assign(share=agents["agent"].map(last_round))
     view = GameView(outcome=outcome, endowment=endowment, per_round=per_round, last=last,
-                    reference=d.get("human_reference") or {})
+                    reference=d.get("human_reference") or {},
+                    value_r=value_correlations(agents, a.groupby("agent")["share"].mean(), d.get("expected_signs") or {}))
     folder.mkdir(parents=True, exist_ok=True)
     with PLOT_LOCK:
         p = figures.rounds(per_round, folder / "rounds.png", reference=view.reference,
@@ -269,6 +282,20 @@ def game_view(model, folder: Path) -> GameView | None:
                                 folder / "network.png")
             view.network_png = p.read_bytes()
     return view
+
+
+def value_correlations(agents: pd.DataFrame, share: pd.Series, expected: dict) -> pd.DataFrame:
+    """Pearson r of each value of the agents' profiles with their mean share (the live game's value-behaviour)."""
+    from ..values import CODES10
+
+    prof = agents.set_index("agent").reindex(share.index)
+    rows = []
+    for c in CODES10:
+        x, y = prof[c].to_numpy(float), share.to_numpy(float)
+        ok = np.isfinite(x) & np.isfinite(y)
+        r = float(np.corrcoef(x[ok], y[ok])[0, 1]) if ok.sum() >= 3 and x[ok].std() > 0 and y[ok].std() > 0 else np.nan
+        rows.append({"value": c, "r": r, "expected_sign": int(expected.get(c, 0))})
+    return pd.DataFrame(rows)
 
 
 def profile_table(snap: Snapshot) -> pd.DataFrame:
