@@ -179,8 +179,19 @@ def cmd_prompts(args) -> int:
 def cmd_report(args) -> int:
     from .report import build_report
 
-    build_report(Path(args.run))
-    print(f"report: {Path(args.run) / 'report.md'}")
+    path = Path(args.run)
+    if (path / "replicate.json").exists():
+        from .replicate import rebuild
+
+        print(f"report: {rebuild(path)}")
+        return 0
+    if (path / "study.json").exists():
+        from .sweep import rebuild as rebuild_sweep
+
+        print(f"summary: {rebuild_sweep(path)}")
+        return 0
+    build_report(path)
+    print(f"report: {path / 'report.md'}")
     return 0
 
 
@@ -260,7 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--prime", default="PO", help="value code to fill the templates with (default PO)")
     pr.set_defaults(func=cmd_prompts)
 
-    rp = sub.add_parser("report", help="rebuild report.md, metrics.json and figures from a run folder")
+    rp = sub.add_parser("report", help="rebuild report.md, metrics.json and figures from a run folder (or a sweep or "
+                                       "replicate folder)")
     rp.add_argument("run")
     rp.set_defaults(func=cmd_report)
 

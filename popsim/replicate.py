@@ -192,6 +192,22 @@ def count_plan(scale: str, *, seeds: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def rebuild(root: str | Path) -> Path:
+    """Regenerate every run's report and the replication report from the folder alone (no model)."""
+    from .report import build_report
+
+    root = Path(root)
+    old = json.loads((root / "replicate.json").read_text())
+    for d in sorted((root / "runs").iterdir()):
+        if (d / "config.json").exists():
+            build_report(d, figures=False)
+    res = analyze(root, scale=old["scale"], seeds=old["seeds"], accuracy=old["model_specific_accuracy"])
+    res["seconds"], res["runs"] = old.get("seconds"), old.get("runs")
+    (root / "replicate.json").write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
+    (root / "report.md").write_text(render(res), encoding="utf-8")
+    return root / "report.md"
+
+
 # ------------------------------------------------------------------------------------------ analysis
 
 

@@ -251,18 +251,34 @@ def run_sweep(study: str | Path | dict, *, out: str | Path | None = None, worker
     results = _executor_map(tasks, executor=executor, workers=workers, address=address, progress=progress)
     status = pd.DataFrame(results)
     status.to_csv(root / "status.csv", index=False)
-    table = collect(root, pts)
-    table.to_csv(root / "results.csv", index=False)
-    summary = summarize(table, [k for k in spec["grid"] if k != "seed"])
-    summary.to_csv(root / "summary.csv", index=False)
-    (root / "summary.md").write_text(summary_markdown(spec, summary, status), encoding="utf-8")
-    if len(summary):
-        summary_figure(summary, [k for k in spec["grid"] if k != "seed"], root / "summary.png")
+    _summarise(root, spec, pts, status)
     failed = status[status["status"] == "failed"]
     if len(failed):
         print(f"sweep: {len(failed)} of {len(status)} runs failed; see {root / 'status.csv'} "
               f"(first: {failed['error'].iloc[0]})", file=sys.stderr)
     return root / "summary.md"
+
+
+def rebuild(root: str | Path) -> Path:
+    """Regenerate the results table, summary and figure of a finished sweep from its folder alone."""
+    root = Path(root)
+    spec = json.loads((root / "study.json").read_text())
+    pts = points(spec)
+    status = pd.read_csv(root / "status.csv") if (root / "status.csv").exists() else pd.DataFrame(
+        {"id": [], "status": [], "error": []})
+    _summarise(root, spec, pts, status)
+    return root / "summary.md"
+
+
+def _summarise(root: Path, spec: dict, pts: list[dict], status: pd.DataFrame) -> None:
+    table = collect(root, pts)
+    table.to_csv(root / "results.csv", index=False)
+    by = [k for k in spec["grid"] if k != "seed"]
+    summary = summarize(table, by)
+    summary.to_csv(root / "summary.csv", index=False)
+    (root / "summary.md").write_text(summary_markdown(spec, summary, status), encoding="utf-8")
+    if len(summary):
+        summary_figure(summary, by, root / "summary.png")
 
 
 def collect(root: Path, pts: list[dict]) -> pd.DataFrame:

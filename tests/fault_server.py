@@ -10,13 +10,20 @@ deterministic stand-in (`model="hash"`) when a test exercises the HTTP machinery
 - `truncated`: half a JSON body;  `no_logprobs`: a valid answer without logprobs;
 - `no_option`: top logprobs that contain no valid option.
 
-`down=True` makes every request fail with 503 (a server that is plainly down).
+`down=True` makes every completion request fail with 503 (a server that is plainly down; /models still
+answers, as a server whose engine died often does); `down_after=n` does so from the n+1-th request on.
+`fail_first=k` fails the first k attempts of every distinct request in one of `kinds` (deterministic
+retries, to time backoff). `refuse_logprobs=True` answers HTTP 400 to requests for logprobs (some hosted
+APIs); `api_key="..."` answers 401 to any other key, echoing the Authorization header it got in the body
+(as careless proxies do). Every request is logged as (time, request key, fault) in `log`; `request_key`
+gives the key a test computes for an ask.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import math
 import random
 import socket
@@ -44,10 +51,9 @@ class _Model:
         from popsim.asks import Message
         from popsim.backends.chat_template import render_chat
 
-        msgs = [Message(m["role"], m["content"]) for m in messages]
         if self.kind == "embedded":
-            return render_chat(self.backend._template, msgs)
-        return render_chat("{% for m in messages %}{{ m['content'] }}\n{% endfor %}", msgs)
+            return render_chat(self.backend._template, [Message(m["role"], m["content"]) for m in messages])
+        return "".join(f"{m['content']}\n" for m in messages)  # the stand-in's "template"
 
     def top(self, prompt: str, k: int) -> dict[str, float]:
         if self.kind == "embedded":
@@ -81,17 +87,28 @@ class _Model:
 class FaultServer:
     def __init__(self, *, model: str = "hash", name: str = "test-model", fault_rate: float = 0.0,
                  kinds: tuple[str, ...] = FAULT_KINDS, seed: int = 0, retry_after: float = 0.05,
-                 timeout_delay: float = 3.0, down: bool = False, logprobs: bool = True):
+                 retry_after_header: str = "Retry-After", timeout_delay: float = 3.0, down: bool = False,
+                 down_after: int | None = None, fail_first: int = 0, logprobs: bool = True,
+                 refuse_logprobs: bool = False, api_key: str | None = None):
+        unknown = set(kinds) - set(FAULT_KINDS)
+        assert not unknown, f"unknown fault kinds {unknown}"
         self.model = _Model(model)
         self.name = name
         self.fault_rate = fault_rate
         self.kinds = kinds
         self.rng = random.Random(seed)
         self.retry_after = retry_after
+        self.retry_after_header = retry_after_header
         self.timeout_delay = timeout_delay
         self.down = down
+        self.down_after = down_after
+        self.fail_first = fail_first
         self.logprobs = logprobs
+        self.refuse_logprobs = refuse_logprobs
+        self.api_key = api_key
         self.counts: Counter = Counter()
+        self.log: list[tuple[float, str, str | None]] = []  # (time, request key, fault)
+        self._attempts: Counter = Counter()
         self.lock = threading.Lock()
         server = self
 
@@ -118,14 +135,30 @@ class FaultServer:
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", 0))
-                req = json.loads(self.rfile.read(n) or b"{}")
-                server.counts["requests"] += 1
-                fault = server._fault()
-                if fault:
-                    server.counts[fault] += 1
+                try:
+                    req = json.loads(self.rfile.read(n) or b"{}")
+                except ValueError:
+                    return self._send(400, {"error": {"message": "body is not JSON"}})
+                chat = self.path.rstrip("/").endswith("/chat/completions")
+                key = request_key(req, chat)
+                if server.api_key is not None and self.headers.get("Authorization") != f"Bearer {server.api_key}":
+                    with server.lock:
+                        server.counts["requests"] += 1
+                        server.counts["401"] += 1
+                        server.log.append((time.monotonic(), key, "401"))
+                    got = self.headers.get("Authorization", "")
+                    return self._send(401, {"error": {"message": f"Incorrect API key provided: {got}",
+                                                      "type": "invalid_request_error", "code": "invalid_api_key"}})
+                fault = server._fault(key)
+                with server.lock:
+                    server.counts["requests"] += 1
+                    if fault:
+                        server.counts[fault] += 1
+                    server.log.append((time.monotonic(), key, fault))
                 if fault == "429":
-                    return self._send(429, {"error": {"message": "rate limited"}},
-                                      {"Retry-After": f"{server.retry_after}"})
+                    value = (f"{server.retry_after * 1000:g}" if server.retry_after_header.lower() == "retry-after-ms"
+                             else f"{server.retry_after:g}")
+                    return self._send(429, {"error": {"message": "rate limited"}}, {server.retry_after_header: value})
                 if fault in ("500", "503"):
                     return self._send(int(fault), {"error": {"message": "server error"}})
                 if fault == "reset":
@@ -139,7 +172,11 @@ class FaultServer:
                     time.sleep(server.timeout_delay)
                 if req.get("model") != server.name:
                     return self._send(404, {"error": {"message": f"model {req.get('model')} not found"}})
-                chat = self.path.rstrip("/").endswith("/chat/completions")
+                if server.refuse_logprobs and req.get("logprobs"):
+                    with server.lock:
+                        server.counts["400 logprobs"] += 1
+                    return self._send(400, {"error": {"message": "logprobs are not supported with this model",
+                                                      "type": "invalid_request_error", "param": "logprobs"}})
                 prompt = server.model.render(req["messages"]) if chat else req["prompt"]
                 body = server._answer(req, prompt, chat, fault)
                 if fault == "truncated":
@@ -147,19 +184,35 @@ class FaultServer:
                     return self._send(200, raw[: len(raw) // 2])
                 self._send(200, body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                # a client that timed out has gone: writing to it fails, which is the point of the fault
+                if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+                    super().handle_error(request, client_address)
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def _fault(self) -> str | None:
+    def _fault(self, key: str) -> str | None:
         with self.lock:
-            if self.down:
+            if self.down or (self.down_after is not None and self.counts["requests"] >= self.down_after):
                 return "503"
+            if self.fail_first:
+                self._attempts[key] += 1
+                if self._attempts[key] <= self.fail_first:
+                    return self.rng.choice(self.kinds)
+                return None
             if self.fault_rate and self.rng.random() < self.fault_rate:
                 return self.rng.choice(self.kinds)
         return None
+
+    def requests_for(self, key: str) -> list[tuple[float, str | None]]:
+        """(time, fault) of every request with this key, in order of arrival."""
+        with self.lock:
+            return [(t, f) for t, k, f in self.log if k == key]
 
     def _answer(self, req: dict, prompt: str, chat: bool, fault: str | None) -> dict:
         want = req.get("top_logprobs") if chat else req.get("logprobs")
@@ -195,3 +248,17 @@ class FaultServer:
     def __exit__(self, *exc):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def request_key(req: dict, chat: bool) -> str:
+    """What identifies a request's question: the messages (chat) or the prompt (completions), and the
+    decoding settings, hashed. Tests compute it from an ask with `ask_key`."""
+    what = [[m.get("role"), m.get("content")] for m in req.get("messages") or []] if chat else req.get("prompt")
+    head = [what, req.get("max_tokens"), req.get("seed"), bool(req.get("logprobs"))]
+    return hashlib.sha256(json.dumps(head, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def ask_key(messages) -> str:
+    """The request key of a chat ask's one-token logprob request (`messages`: pairs of role, content)."""
+    return request_key({"messages": [{"role": r, "content": c} for r, c in messages], "max_tokens": 1,
+                        "seed": None, "logprobs": True}, chat=True)

@@ -6,6 +6,8 @@ Formulas and citations are in `docs/analysis.md`.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
@@ -88,7 +90,9 @@ def manipulation_check(centered: pd.DataFrame, prime, *, n_boot: int = 1000, lev
             row["d"] = float(row["diff"] / pooled) if pooled > 0 else np.nan
             row["low"], row["high"] = mean_diff_boot(a, b, n_boot=n_boot, level=level, rng=gen)
             if pooled > 0:
-                row["p"] = float(_st.ttest_ind(a, b, equal_var=False).pvalue)
+                with warnings.catch_warnings():  # identical groups: scipy warns and returns NaN, which we keep
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    row["p"] = float(_st.ttest_ind(a, b, equal_var=False).pvalue)
         rows.append(row)
     out = pd.DataFrame(rows)
     if not ((out["n_primed"] >= 2) & (out["n_unprimed"] >= 2)).any():

@@ -282,27 +282,21 @@ class EmbeddedBackend:
     # ---------------------------------------------------------------- scoring, several sequences per decode
     def _score_batched(self, asks: Sequence[Ask], toks: list[list[int]]) -> list[list[float]]:
         if self._seqs is None:
-            self._seqs = _Sequences(self.llm, n_seq=2 * self.batch_sequences + 1, n_ctx=self.n_ctx,
-                                    n_threads=self.n_threads)
+            self._seqs = _Sequences(self.llm, n_seq=2 * self.batch_sequences + 1, n_threads=self.n_threads)
             _CONTEXTS.append(self._seqs)
         seqs = self._seqs
         decodes = seqs.decodes
         out: list = [None] * len(asks)
         for group in prefix_order(asks, toks, seqs.base):
+            if max(len(toks[i]) for i in group) > seqs.n_ctx_seq - 16:  # too long for a sequence's cells
+                for i in group:
+                    out[i] = self._score(toks[i], asks[i].options)
+                continue
             shared = min(common_prefix(toks[group[0]], toks[i]) for i in group)
             shared = min([shared] + [len(toks[i]) - 1 for i in group])  # every ask evaluates >= 1 token
             seqs.set_base(toks[group[0]][:shared])
-            window: list[int] = []
-            budget = seqs.n_ctx - shared - 64
-            for i in group:
-                cost = len(toks[i]) - shared + 8
-                if window and (len(window) >= self.batch_sequences or cost > budget):
-                    self._score_window(window, asks, toks, out)
-                    window, budget = [], seqs.n_ctx - shared - 64
-                window.append(i)
-                budget -= cost
-            if window:
-                self._score_window(window, asks, toks, out)
+            for w in range(0, len(group), self.batch_sequences):
+                self._score_window(group[w:w + self.batch_sequences], asks, toks, out)
         self.forward_passes += seqs.decodes - decodes
         return out
 
@@ -336,30 +330,33 @@ class EmbeddedBackend:
 class _Sequences:
     """A second llama.cpp context on the loaded weights that holds several token sequences at once.
 
-    Sequence 0 holds the shared prefix (`base`); each ask of a window gets its own sequence id whose KV
-    cells for the prefix are shared with sequence 0 (`llama_memory_seq_cp` in a unified KV cache copies
-    no data), and the asks' own tokens are evaluated together in one `llama_decode` call.
+    Sequence 0 holds the shared prefix (`base`); each ask of a window gets its own sequence, a copy of
+    sequence 0's KV cells (`llama_memory_seq_cp`), and the asks' own tokens are evaluated together in
+    one `llama_decode` call. Each sequence has its own KV stream of `n_ctx_seq` cells (`kv_unified =
+    false`): with a unified KV cache, llama-cpp-python 0.3.16's llama.cpp gave wrong logits to the
+    second and later sequences sharing copied cells (off by up to 0.6 in log-probability), while
+    separate streams agree exactly with a one-sequence evaluation.
     """
 
-    def __init__(self, llm, *, n_seq: int, n_ctx: int, n_threads: int, n_batch: int = 2048):
+    def __init__(self, llm, *, n_seq: int, n_threads: int, n_ctx_seq: int = 1024, n_batch: int = 2048):
         import llama_cpp
 
         self.lib = llama_cpp
         p = llama_cpp.llama_context_default_params()
-        p.n_ctx = n_ctx
+        p.n_ctx = n_ctx_seq * n_seq
         p.n_batch = n_batch
         p.n_ubatch = min(512, n_batch)
         p.n_seq_max = n_seq
         p.n_threads = n_threads
         p.n_threads_batch = n_threads
-        p.kv_unified = True
+        p.kv_unified = False
         p.no_perf = True
         self.ctx = llama_cpp.llama_init_from_model(llm.model, p)
         if not self.ctx:
             raise BackendUnavailable(f"llama.cpp could not create a context with {n_seq} sequences")
         self.mem = llama_cpp.llama_get_memory(self.ctx)
         self.batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
-        self.n_ctx, self.n_batch, self.n_seq = n_ctx, n_batch, n_seq
+        self.n_ctx_seq, self.n_batch, self.n_seq = n_ctx_seq, n_batch, n_seq
         self.n_vocab = llm.n_vocab()
         self.base: list[int] = []  # the tokens sequence 0 holds
         self.seq_of: dict[tuple, int] = {}  # evaluated state -> a sequence that holds it at positions [0, len)
@@ -416,7 +413,7 @@ class _Sequences:
         entries, states = [], []
         for root in dict.fromkeys(roots):  # identical prompts (other options) are evaluated once
             s = len(states) + 1
-            self.lib.llama_memory_seq_cp(self.mem, 0, s, 0, n)
+            self.lib.llama_memory_seq_cp(self.mem, 0, s, -1, -1)  # streams are copied whole
             entries += [(t, n + j, s, j == len(root) - n - 1) for j, t in enumerate(root[n:])]
             self.seq_of[root], self.tip[s] = s, len(root)
             states.append(root)
@@ -440,7 +437,8 @@ class _Sequences:
             elif free:
                 s = free.pop(0)
                 self.lib.llama_memory_seq_rm(self.mem, s, -1, -1)
-                self.lib.llama_memory_seq_cp(self.mem, ps, s, 0, len(parent))
+                self.lib.llama_memory_seq_cp(self.mem, ps, s, -1, -1)  # streams are copied whole: then cut
+                self.lib.llama_memory_seq_rm(self.mem, s, len(parent), -1)
             else:
                 continue  # no sequence free this round: evaluated in the next one
             entries.append((st[-1], len(parent), s, True))

@@ -19,8 +19,8 @@ import solara.lab
 from ..errors import PopsimError
 from . import settings as S
 from .session import Cancelled, Progress, Session, Snapshot, describe_error, profile_table
-from .views import (SavedEntry, comparison, find_runs, frame_markdown, markdown_html, read_report, split_markdown,
-                    value_profile_figure)
+from .views import (SavedEntry, comparison, find_runs, frame_markdown, markdown_html, read_report, run_figures,
+                    split_markdown, value_profile_figure)
 
 log = logging.getLogger("popsim.page")
 
@@ -522,7 +522,7 @@ def CompareRuns():
     runs = [e for e in saved_entries.value if e.kind == "run"]
     a = solara.use_reactive(None)
     b = solara.use_reactive(None)
-    result = solara.use_reactive(None)  # (DataFrame | None, error | None)
+    result = solara.use_reactive(None)  # ((label A, label B), DataFrame, (figures A, figures B), error)
     _md(f"Runs found in the folder opened under *Saved runs* (`{saved_folder.value}`): {len(runs)}.")
     if len(runs) < 2:
         solara.Info("Open a folder with at least two run folders under Saved runs (e.g. the demo's --out folder).")
@@ -537,20 +537,34 @@ def CompareRuns():
         try:
             from .session import PLOT_LOCK
 
+            pa, pb = runs[labels.index(va)].path, runs[labels.index(vb)].path
             with PLOT_LOCK:
-                df = comparison([runs[labels.index(va)].path, runs[labels.index(vb)].path])
-            result.value = (df, None)
+                df = comparison([pa, pb])
+            result.value = ((va, vb), df, (run_figures(pa), run_figures(pb)), None)
         except Exception as exc:  # noqa: BLE001
             if not isinstance(exc, PopsimError):
                 log.exception("comparing runs failed")
-            result.value = (None, describe_error(exc))
+            result.value = ((va, vb), None, None, describe_error(exc))
 
-    solara.Button("Compare", on_click=compare, color="primary")
-    if result.value is not None:
-        df, err = result.value
-        if err:
-            solara.Error(err)
-        else:
-            _md("Headline metrics side by side (`popsim.report.headline_table`; see each run's report for the "
-                "definitions and confidence intervals).")
-            _md(frame_markdown(df))
+    with solara.Row():
+        solara.Button("Compare", on_click=compare, color="primary")
+    if result.value is None or result.value[0] != (va, vb):
+        return
+    _, df, figs, err = result.value
+    if err:
+        solara.Error(err)
+        return
+    _md("Headline metrics side by side (`popsim.report.headline_table`; see each run's report for the definitions and "
+        "confidence intervals).")
+    _md(frame_markdown(df))
+    fa, fb = figs
+    names = [n for n in fa if n in fb] + [n for n in list(fa) + list(fb) if n not in fa or n not in fb]
+    if names:
+        _md("Report figures side by side (left: run A, right: run B):")
+    for name in dict.fromkeys(names):
+        with solara.Columns([1, 1]):
+            for f in (fa, fb):
+                if name in f:
+                    solara.Image(f[name], format="png", classes=["popsim-fig"])
+                else:
+                    _md(f"_(no {name} figure)_")

@@ -168,6 +168,18 @@ def read_report(entry: SavedEntry) -> str:
     return f.read_text(encoding="utf-8")
 
 
+FIGURE_ORDER = ("means", "circumplex", "heatmaps", "manipulation", "items", "behaviour_items", "value_behaviour", "rounds",
+                "network", "statements")
+
+
+def run_figures(path: Path) -> dict[str, bytes]:
+    """The PNG figures of a run folder's report, by name (report order first)."""
+    folder = Path(path) / "figures"
+    found = {f.stem: f for f in sorted(folder.glob("*.png"))} if folder.is_dir() else {}
+    names = [n for n in FIGURE_ORDER if n in found] + [n for n in found if n not in FIGURE_ORDER]
+    return {n: found[n].read_bytes() for n in names}
+
+
 def comparison(paths: list[Path]) -> pd.DataFrame:
     """`report.headline_table` of the runs, transposed: one row per metric, one column per run."""
     from ..report import headline_table
