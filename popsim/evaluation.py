@@ -187,6 +187,8 @@ def _values_section(run: Run, sample: str, n_boot: int, n_perm: int, seed: int) 
     wide = items.pivot_table(index="agent", columns="item", values="answer", aggfunc="first")
     rel, err = _safe(analysis.reliability, wide, out["instrument"])
     if rel is not None:
+        if out["instrument"] == "ess21":
+            rel["human_alpha"] = rel["value"].map(human_alpha(sample))
         out["reliability"] = _records(rel)
     return out
 
@@ -205,6 +207,21 @@ def _items_section(run: Run, sample: str, n_boot: int, seed: int) -> dict:
             "summary": {"n_items": int(len(comp)), "mean_wasserstein": _f(comp["wasserstein"].mean()),
                         "mean_jensen_shannon": _f(comp["jensen_shannon"].mean()),
                         "mean_abs_mean_diff": _f((comp["sim_mean"] - comp["human_mean"]).abs().mean())}}
+
+
+@lru_cache(maxsize=8)
+def human_alpha(sample: str) -> dict[str, float]:
+    """Cronbach's alpha of each value's ESS-21 items in a human sample, exactly from the item SDs and
+    correlations of the reference pack: alpha = k/(k-1) (1 - sum var_i / var_total)."""
+    sd = datasets.item_stats(sample).set_index("item")["sd"]
+    r = datasets.item_correlation_matrix(sample)
+    out = {}
+    for value, items in load_instrument("ess21").key().items():
+        s = sd[items].to_numpy(float)
+        cov = r.loc[items, items].to_numpy(float) * np.outer(s, s)
+        k = len(items)
+        out[value] = float(k / (k - 1) * (1 - np.trace(cov) / cov.sum()))
+    return out
 
 
 def population_means(cen: pd.DataFrame, population: str, sample: str) -> pd.DataFrame:

@@ -337,9 +337,10 @@ def _values_md(m: dict) -> list[str]:
         L += ["### Value structure", "", f"Not computed: {v['structure_error']}", ""]
     if v.get("reliability"):
         t = pd.DataFrame(v["reliability"])
-        L += ["### Reliability", "", "Cronbach's alpha of each value's items (sampled answers; ESS values have 2-3 "
-              "items, so alphas are low in humans too).", ""]
-        L += _table(t, [c for c in ["value", "n_items", "alpha"] if c in t])
+        L += ["### Reliability", "", f"Cronbach's alpha of each value's items (sampled answers, {v['n_scored']} agents) "
+              f"next to the same statistic in {sample} (`human_alpha`, exact from the item SDs and correlations; ESS "
+              "values have 2-3 items, so alphas are modest in humans too).", ""]
+        L += _table(t, [c for c in ["value", "n_items", "alpha", "human_alpha"] if c in t])
     return L
 
 
