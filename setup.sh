@@ -36,5 +36,17 @@ if [ "$TEST" = 1 ]; then
 else
     $PIP install --quiet -e . 2>&1 | grep -v "^WARNING: Location" || true
 fi
+
+# The Solara page's browser assets (JavaScript app, require.js, Font Awesome) come from Solara's CDN, which
+# offline machines cannot reach: fetch them once from the npm registry into the venv's Solara cache.
+if ! command -v npm >/dev/null 2>&1 && [ "$TEST" = 1 ]; then
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null
+fi
+if command -v npm >/dev/null 2>&1; then
+    .venv/bin/python -m popsim.page.assets >/dev/null
+else
+    echo "setup: npm not found: the Solara page needs its browser assets (install npm, rerun ./setup.sh)"
+fi
 .venv/bin/python -c "import popsim, llama_cpp; from popsim.backends.embedded import find_model_file; \
 print('setup: popsim ready; llama.cpp', llama_cpp.__version__, '; model', find_model_file().name)"

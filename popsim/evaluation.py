@@ -332,7 +332,7 @@ def _game_section(run: Run, n_boot: int, seed: int) -> dict:
            "per_round": _records(per_round.rename(columns={"mean": "mean_share", "std": "sd_share", "count": "n"})),
            "human_reference": sc.get("human_reference", {}), "expected_signs": sc.get("expected_signs", {})}
     if out["rounds"] > 1:
-        slope = np.polyfit(per_round["round"], per_round["mean_share"], 1)[0]
+        slope = np.polyfit(per_round["round"], per_round["mean"], 1)[0]
         out["slope_per_round"] = _f(slope)
     agents = run.agents.set_index("agent").reindex(per_agent.index)
     rows = []

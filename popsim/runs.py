@@ -84,6 +84,37 @@ def prepare_out(out: Path, identity: dict, *, overwrite: bool = False) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
+def run_identity(model, scenario_options: dict | None = None, network_options: dict | None = None) -> dict:
+    """What defines a run (a folder holding a run with other values holds another run)."""
+    desc = model.backend_record()
+    identity = {**{k: v for k, v in model.settings.items() if k in IDENTITY}, "scenario": model.scenario.name,
+                "backend": desc.get("backend"), "model": desc.get("model"),
+                "scenario_options": scenario_options or {}, "network_options": network_options or {},
+                "country": model.country}
+    return json.loads(json.dumps(identity, default=str))
+
+
+def run_record(model, started: float, *, identity: dict, refresh: bool = False, command: str | None = None) -> dict:
+    """The config.json of a run: every resolved setting, backend, engine statistics, versions, git revision
+    (never an API key: backends describe themselves without secrets)."""
+    return json.loads(json.dumps({
+        "identity": identity,
+        "settings": model.settings,
+        "scenario": model.scenario.describe(),
+        "population": model.population.record,
+        "backend": model.backend_record(),
+        "cache": str(model.engine.cache.path) if model.engine and model.engine.cache.path else None,
+        "refresh": refresh,
+        "engine": model.engine.stats.as_dict() if model.engine else {},
+        "prompt_style": model.settings["prompt_style"],
+        "versions": versions(),
+        "git": git_revision(),
+        "command": command,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+        "seconds": round(time.time() - started, 2),
+    }, default=str))
+
+
 @dataclass
 class RunResult:
     path: Path
@@ -107,12 +138,7 @@ def execute(out: str | Path, *, scenario: str = "ess21", backend: str = "embedde
     started = time.time()
     model = PopulationModel(scenario=scenario, backend=backend, backend_options=backend_options,
                             cache_path=cache_path, refresh=refresh, progress=progress, engine=engine, **model_kwargs)
-    desc = model.backend_record()
-    identity = {**{k: v for k, v in model.settings.items() if k in IDENTITY}, "scenario": model.scenario.name,
-                "backend": desc.get("backend"), "model": desc.get("model"),
-                "scenario_options": model_kwargs.get("scenario_options") or {},
-                "network_options": model_kwargs.get("network_options") or {}, "country": model.country}
-    identity = json.loads(json.dumps(identity, default=str))
+    identity = run_identity(model, model_kwargs.get("scenario_options"), model_kwargs.get("network_options"))
     prepare_out(out, identity, overwrite=overwrite)
     try:
         model.run()
@@ -120,22 +146,8 @@ def execute(out: str | Path, *, scenario: str = "ess21", backend: str = "embedde
         stats = model.engine.stats.line() if model.engine else ""
         raise RunInterrupted(f"interrupted; every answer received so far is in the cache ({stats}). Rerun the same "
                              "command to resume without asking those questions again") from None
-    config = {
-        "identity": identity,
-        "settings": json.loads(json.dumps(model.settings, default=str)),
-        "scenario": model.scenario.describe(),
-        "population": model.population.record,
-        "backend": desc,
-        "cache": str(model.engine.cache.path) if model.engine and model.engine.cache.path else None,
-        "refresh": refresh,
-        "engine": model.engine.stats.as_dict() if model.engine else {},
-        "prompt_style": model.settings["prompt_style"],
-        "versions": versions(),
-        "git": git_revision(),
-        "command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("popsim") else None,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
-        "seconds": round(time.time() - started, 2),
-    }
+    command = " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("popsim") else None
+    config = run_record(model, started, identity=identity, refresh=refresh, command=command)
     write_tables(out, model)
     (out / "config.json").write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
     result = RunResult(out, config)

@@ -5,7 +5,8 @@ from the real embedded model (`model="embedded"`: llama.cpp in-process, the same
 deterministic stand-in (`model="hash"`) when a test exercises the HTTP machinery at volume. With
 `fault_rate` > 0 a seeded share of requests fails in one of the `kinds`:
 
-- `429`: HTTP 429 with a Retry-After header;  `500`, `503`: server errors;
+- `429`: HTTP 429 with a Retry-After header (`retry_after` seconds; `retry_after_header="retry-after-ms"` or
+  `"Retry-After-Date"` for the other two forms);  `500`, `503`: server errors;
 - `reset`: the connection is closed without an answer;  `timeout`: the answer comes too late;
 - `truncated`: half a JSON body;  `no_logprobs`: a valid answer without logprobs;
 - `no_option`: top logprobs that contain no valid option.
@@ -15,12 +16,14 @@ answers, as a server whose engine died often does); `down_after=n` does so from 
 `fail_first=k` fails the first k attempts of every distinct request in one of `kinds` (deterministic
 retries, to time backoff). `refuse_logprobs=True` answers HTTP 400 to requests for logprobs (some hosted
 APIs); `api_key="..."` answers 401 to any other key, echoing the Authorization header it got in the body
-(as careless proxies do). Every request is logged as (time, request key, fault) in `log`; `request_key`
+(as careless proxies do; `models_need_key=False` leaves /models open, so that the asks meet the 401);
+`echo_auth=True` adds the Authorization header to every error body. Every request is logged as (time, request key, fault) in `log`; `request_key`
 gives the key a test computes for an ask.
 """
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
 import sys
@@ -89,7 +92,8 @@ class FaultServer:
                  kinds: tuple[str, ...] = FAULT_KINDS, seed: int = 0, retry_after: float = 0.05,
                  retry_after_header: str = "Retry-After", timeout_delay: float = 3.0, down: bool = False,
                  down_after: int | None = None, fail_first: int = 0, logprobs: bool = True,
-                 refuse_logprobs: bool = False, api_key: str | None = None):
+                 refuse_logprobs: bool = False, api_key: str | None = None, models_need_key: bool = True,
+                 echo_auth: bool = False):
         unknown = set(kinds) - set(FAULT_KINDS)
         assert not unknown, f"unknown fault kinds {unknown}"
         self.model = _Model(model)
@@ -106,6 +110,8 @@ class FaultServer:
         self.logprobs = logprobs
         self.refuse_logprobs = refuse_logprobs
         self.api_key = api_key
+        self.models_need_key = models_need_key
+        self.echo_auth = echo_auth
         self.counts: Counter = Counter()
         self.log: list[tuple[float, str, str | None]] = []  # (time, request key, fault)
         self._attempts: Counter = Counter()
@@ -114,11 +120,14 @@ class FaultServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
 
             def log_message(self, *a):
                 pass
 
             def _send(self, code: int, body: dict | bytes, headers: dict | None = None):
+                if server.echo_auth and code >= 400 and isinstance(body, dict):
+                    body["error"]["message"] += f" (request had Authorization: {self.headers.get('Authorization')})"
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
@@ -128,7 +137,20 @@ class FaultServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _refuse_key(self) -> bool:
+                """401 (echoing the Authorization header it got, as careless proxies do) unless the key is right."""
+                got = self.headers.get("Authorization", "")
+                if server.api_key is None or got == f"Bearer {server.api_key}":
+                    return False
+                with server.lock:
+                    server.counts["401"] += 1
+                self._send(401, {"error": {"message": f"Incorrect API key provided: {got}",
+                                           "type": "invalid_request_error", "code": "invalid_api_key"}})
+                return True
+
             def do_GET(self):
+                if server.models_need_key and self._refuse_key():
+                    return
                 if self.path.rstrip("/").endswith("/models"):
                     return self._send(200, {"object": "list", "data": [{"id": server.name, "object": "model"}]})
                 self._send(404, {"error": {"message": "not found"}})
@@ -144,11 +166,8 @@ class FaultServer:
                 if server.api_key is not None and self.headers.get("Authorization") != f"Bearer {server.api_key}":
                     with server.lock:
                         server.counts["requests"] += 1
-                        server.counts["401"] += 1
                         server.log.append((time.monotonic(), key, "401"))
-                    got = self.headers.get("Authorization", "")
-                    return self._send(401, {"error": {"message": f"Incorrect API key provided: {got}",
-                                                      "type": "invalid_request_error", "code": "invalid_api_key"}})
+                    return self._refuse_key()
                 fault = server._fault(key)
                 with server.lock:
                     server.counts["requests"] += 1
@@ -156,9 +175,13 @@ class FaultServer:
                         server.counts[fault] += 1
                     server.log.append((time.monotonic(), key, fault))
                 if fault == "429":
-                    value = (f"{server.retry_after * 1000:g}" if server.retry_after_header.lower() == "retry-after-ms"
-                             else f"{server.retry_after:g}")
-                    return self._send(429, {"error": {"message": "rate limited"}}, {server.retry_after_header: value})
+                    name, value = server.retry_after_header, f"{server.retry_after:g}"
+                    if name.lower() == "retry-after-ms":
+                        value = f"{server.retry_after * 1000:g}"
+                    elif name.lower() == "retry-after-date":  # an HTTP date, as RFC 9110 also allows
+                        name, value = "Retry-After", email.utils.formatdate(time.time() + server.retry_after,
+                                                                            usegmt=True)
+                    return self._send(429, {"error": {"message": "rate limited"}}, {name: value})
                 if fault in ("500", "503"):
                     return self._send(int(fault), {"error": {"message": "server error"}})
                 if fault == "reset":

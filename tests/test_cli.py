@@ -35,7 +35,7 @@ BAD = [
     (["run", "ess21", "--strategy", "h_nq", "--out", "{tmp}/o"], "unknown strategy 'h_nq'"),
     (["run", "ess21", "--style", "valueprompt", "--out", "{tmp}/o"], "unknown prompt style 'valueprompt'"),
     (["run", "ess21", "--backend", "gpt", "--out", "{tmp}/o"], "unknown backend 'gpt'"),
-    (["run", "ess21", "--population", "XX_ESS9", "--out", "{tmp}/o"], "unknown sample 'XX_ESS9'"),
+    (["run", "ess21", "--population", "XX_ESS9", "--out", "{tmp}/o"], "unknown population 'XX_ESS9'"),
     (["prompts", "show", "value_prompt", "--prime", "POW"], "unknown value code 'POW'"),
     (["run", "ess21", "--agents", "0", "--out", "{tmp}/o"], "must be at least 1"),
     (["run", "ess21", "--agents", "-3", "--out", "{tmp}/o"], "must be at least 1"),

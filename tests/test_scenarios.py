@@ -91,3 +91,13 @@ def test_user_scenario_file_and_bad_files(tmp_path):
         load_scenario(str(empty))
     with pytest.raises(PopsimError, match="does not take these options"):
         load_scenario("dictator", rounds=3)
+
+
+def test_repeated_game_report(tmp_path):
+    res = execute(tmp_path / "pg", scenario="public_goods", backend="scripted", n_agents=12, strategy="uniform",
+                  network="small_world", scenario_options={"rounds": 3}, rng=2, progress=False)
+    g = res.metrics["game"]
+    assert g["rounds"] == 3 and len(g["per_round"]) == 3 and g["slope_per_round"] is not None
+    assert g["human_reference"]["mean_share"] == pytest.approx(0.377)
+    assert (tmp_path / "pg" / "figures" / "network.png").exists()
+    assert "Zelmer 2003" in (tmp_path / "pg" / "report.md").read_text()

@@ -10,10 +10,11 @@ tokens are evaluated. The persona the KV cache already holds goes first and the 
 ask goes last, so a persona that the engine's chunking splits in two is not evaluated twice.
 
 `batch_sequences=k > 1` evaluates the items of up to k asks of one persona in one llama.cpp decode
-call, as k sequences that share the persona's KV cells (a second llama.cpp context on the same
-weights, `n_seq_max = 2k + 1`). Numbers agree with the sequential path to about 1e-4 in
-log-probability (llama.cpp's matrix kernels round differently for other batch shapes); on 2 CPU
-cores it is not faster (see benchmarks/README.md), so the default is sequential (k = 1).
+call, as k sequences that each start from a copy of the persona's KV cache (a second llama.cpp
+context on the same weights, `n_seq_max = k + 1 + k // 2`, one KV stream per sequence, sized to the prompts). llama.cpp computes
+every row of a batch with the same kernels, so the numbers are the sequential path's (equal to the
+last bit in tests/test_embedded_batching.py). Whether it is faster depends on the machine: see
+benchmarks/README.md for the measurement behind the default.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .scoring import walk_options
 
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _LOCK = threading.Lock()  # one llama.cpp context is not thread-safe
+_MAX_SEQ_CELLS = 1024  # longer prompts are scored one after another (a batch would need that many cells per sequence)
 
 
 def find_model_file(path: str | os.PathLike | None = None) -> Path:
@@ -166,14 +168,14 @@ class EmbeddedBackend:
     """In-process llama.cpp model scoring answer options from logits.
 
     `batch_sequences`: how many asks of one persona are evaluated in one llama.cpp decode call (1 = one
-    after another on the shared KV prefix, the default; see the module docstring).
+    after another on the shared KV prefix; see the module docstring and benchmarks/README.md).
     """
 
     name = "embedded"
-    chunk_size = 64
+    chunk_size = 128  # asks per engine chunk (answers are cached after each); several personas per chunk
 
     def __init__(self, model_path: str | None = None, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 chat_template: str | None = None, batch_sequences: int = 1):
+                 chat_template: str | None = None, batch_sequences: int = 8):
         self.path = find_model_file(model_path)
         self.model = self.path.stem
         self.n_ctx = int(n_ctx)
@@ -257,7 +259,7 @@ class EmbeddedBackend:
     def option_distributions(self, asks: Sequence[Ask]) -> list[OptionDistribution]:
         with _LOCK:
             toks = [self.tokens(a) for a in asks]
-            if self.batch_sequences > 1:
+            if self.batch_sequences > 1 and max(map(len, toks), default=0) <= _MAX_SEQ_CELLS - 16:
                 lps = self._score_batched(asks, toks)
             else:
                 llm = self.llm
@@ -281,20 +283,23 @@ class EmbeddedBackend:
 
     # ---------------------------------------------------------------- scoring, several sequences per decode
     def _score_batched(self, asks: Sequence[Ask], toks: list[list[int]]) -> list[list[float]]:
-        if self._seqs is None:
-            self._seqs = _Sequences(self.llm, n_seq=2 * self.batch_sequences + 1, n_threads=self.n_threads)
+        need = max(len(t) for t in toks) + 16
+        if self._seqs is None or self._seqs.n_ctx_seq < need:  # KV cells per sequence: what the prompts need
+            if self._seqs is not None:
+                self._seqs.close()
+                _CONTEXTS.remove(self._seqs)
+            k = self.batch_sequences  # k sequences for the asks, k // 2 spare for the walk's side branches
+            self._seqs = _Sequences(self.llm, n_seq=k + 1 + max(1, k // 2), n_threads=self.n_threads,
+                                    n_ctx_seq=min(self.n_ctx, -(-need // 256) * 256))
             _CONTEXTS.append(self._seqs)
         seqs = self._seqs
         decodes = seqs.decodes
         out: list = [None] * len(asks)
         for group in prefix_order(asks, toks, seqs.base):
-            if max(len(toks[i]) for i in group) > seqs.n_ctx_seq - 16:  # too long for a sequence's cells
-                for i in group:
-                    out[i] = self._score(toks[i], asks[i].options)
-                continue
             shared = min(common_prefix(toks[group[0]], toks[i]) for i in group)
             shared = min([shared] + [len(toks[i]) - 1 for i in group])  # every ask evaluates >= 1 token
-            seqs.set_base(toks[group[0]][:shared])
+            self.tokens_evaluated += seqs.set_base(toks[group[0]][:shared])
+            group = sorted(group, key=lambda i: (len(toks[i]), toks[i]))  # similar lengths: little padding
             for w in range(0, len(group), self.batch_sequences):
                 self._score_window(group[w:w + self.batch_sequences], asks, toks, out)
         self.forward_passes += seqs.decodes - decodes
@@ -338,7 +343,7 @@ class _Sequences:
     separate streams agree exactly with a one-sequence evaluation.
     """
 
-    def __init__(self, llm, *, n_seq: int, n_threads: int, n_ctx_seq: int = 1024, n_batch: int = 2048):
+    def __init__(self, llm, *, n_seq: int, n_threads: int, n_ctx_seq: int, n_batch: int = 2048):
         import llama_cpp
 
         self.lib = llama_cpp
@@ -393,31 +398,41 @@ class _Sequences:
                        for j, e in enumerate(part) if e[3])
         return out
 
-    def set_base(self, prefix: Sequence[int]) -> None:
-        """Make sequence 0 hold exactly `prefix`, evaluating only what it does not hold yet."""
+    def set_base(self, prefix: Sequence[int]) -> int:
+        """Make sequence 0 hold exactly `prefix`, evaluating only what it does not hold yet (returned)."""
         prefix = list(prefix)
         keep = common_prefix(self.base, prefix)
         if keep == len(self.base) == len(prefix):
-            return
+            return 0
         self.lib.llama_memory_seq_rm(self.mem, 0, keep, -1)
         if len(prefix) > keep:
             self.decode([(t, keep + j, 0, False) for j, t in enumerate(prefix[keep:])])
         self.base = prefix
+        return len(prefix) - keep
 
     def start_window(self, roots: list[tuple], known: dict) -> int:
-        """Evaluate each root (a full prompt starting with `base`) as its own sequence, in one call."""
+        """Evaluate each root (a full prompt starting with `base`) as its own sequence, in one call.
+
+        Every sequence is padded to the longest one's length (repeating its last token after the scored
+        position, then removed): llama.cpp splits a multi-sequence batch into micro-batches of equal length
+        per sequence, and with unequal lengths it gave wrong logits at the last token of some sequences.
+        """
         n = len(self.base)
         for s in range(1, self.n_seq):
             self.lib.llama_memory_seq_rm(self.mem, s, -1, -1)
         self.seq_of, self.tip = {}, {}
-        entries, states = [], []
-        for root in dict.fromkeys(roots):  # identical prompts (other options) are evaluated once
-            s = len(states) + 1
+        states = list(dict.fromkeys(roots))  # identical prompts (other options) are evaluated once
+        width = max(len(r) for r in states)
+        entries = []
+        for s, root in enumerate(states, 1):
             self.lib.llama_memory_seq_cp(self.mem, 0, s, -1, -1)  # streams are copied whole
-            entries += [(t, n + j, s, j == len(root) - n - 1) for j, t in enumerate(root[n:])]
+            padded = root[n:] + (root[-1],) * (width - len(root))
+            entries += [(t, n + j, s, n + j == len(root) - 1) for j, t in enumerate(padded)]
             self.seq_of[root], self.tip[s] = s, len(root)
-            states.append(root)
         known.update(zip(states, self.decode(entries)))
+        for s, root in enumerate(states, 1):
+            if len(root) < width:
+                self.lib.llama_memory_seq_rm(self.mem, s, len(root), -1)
         return len(entries)
 
     def extend_states(self, pending: list[tuple], known: dict) -> int:

@@ -13,10 +13,11 @@ Faults (see docs/reliability.md): a request failing with HTTP 429, 408, 409, 5xx
 dropped connection or a malformed body is retried up to `max_retries` times, after
 `backoff * 2**attempt * U(0.5, 1)` seconds (at most `max_backoff`), or after at least the server's
 Retry-After / retry-after-ms when it sends one (more than `max_retry_after` seconds fails the ask at
-once). An ask that still fails comes back missing with its reason (the engine never caches it). After
-`error_budget` asks in a row have failed the server is taken to be down: asks in flight stop at their
-next attempt, queued asks are not sent, and `BackendUnavailable` says so (rerunning resumes from the
-cache). `stats()` counts requests, failed requests by reason, retries, failed asks and sampled asks.
+once). An ask that still fails comes back missing with its reason (the engine never caches it). Once
+two asks in a row have failed every retry, later asks are tried once each until one is answered (a dead
+server is not retried ask by ask); after `error_budget` asks in a row have failed it is taken to be down:
+asks in flight stop, queued asks are not sent, and `BackendUnavailable` says so (rerunning resumes from
+the cache). `stats()` counts requests, failed requests by reason, retries, failed asks and sampled asks.
 
 The API key comes from the environment (`OPENAI_API_KEY` by default) or a file the user names; it is
 never written anywhere, and it is cut out of every message built from a server's answer (some proxies
@@ -98,7 +99,12 @@ class OpenAIBackend:
                  concurrency: int = 8, timeout: float = 60.0, max_retries: int = 6, backoff: float = 0.5,
                  max_backoff: float = 30.0, max_retry_after: float = 120.0, top_logprobs: int = 20,
                  samples: int = 10, sample_temperature: float = 1.0, chat_template: str | None = None,
-                 error_budget: int = 25, chunk_size: int | None = None, check: bool = True):
+                 error_budget: int = 25, chunk_size: int | None = None, check: bool = True, **unknown_options):
+        if unknown_options:  # options are checked, not ignored: a typo must not silently mean the default
+            import inspect
+
+            known = [p for p in inspect.signature(OpenAIBackend.__init__).parameters if p not in ("self", "unknown_options")]
+            raise unknown("openai backend option", next(iter(unknown_options)), known)
         if not base_url:
             raise PopsimError("the openai backend needs --base-url (e.g. http://127.0.0.1:8000/v1)")
         if not model:
@@ -123,7 +129,7 @@ class OpenAIBackend:
         self.api = api
         self.api_key_env = api_key_env
         self.concurrency = int(concurrency)
-        self.chunk_size = int(chunk_size) if chunk_size else self.concurrency * 4
+        self.chunk_size = int(chunk_size) if chunk_size else self.concurrency * 16
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
         self.backoff = float(backoff)
@@ -141,7 +147,8 @@ class OpenAIBackend:
         self._clients = {}
         self._workers: _Workers | None = None
         self._stop = threading.Event()  # set when the caller was interrupted: retries end at once
-        self._down = False  # the error budget is spent
+        self._down = False  # the error budget is spent, or the server refused the key or the account
+        self._fatal: str | None = None  # why every further ask would fail too (key refused, no quota)
         self._sampling_only = False  # the server refused logprobs
         self.requests = 0  # HTTP requests sent
         self.retries = 0  # failed requests that were tried again
@@ -259,6 +266,9 @@ class OpenAIBackend:
             if self._down or self._stop.is_set():
                 raise _Final("not sent: " + ("the server looks down (error budget spent)" if self._down
                                              else "the run was stopped"))
+            if attempt and self._consecutive_failures >= 2:  # the asks before this one failed every retry too
+                raise _Final(f"{last}: gave up after {attempt} attempt{'s' * (attempt > 1)} (the asks before "
+                             "failed too)")
             url = self._pick()
             wait = None
             try:
@@ -272,11 +282,11 @@ class OpenAIBackend:
             except openai.APIStatusError as exc:
                 code, body = exc.status_code, self.redact(_body(exc))
                 if code == 429 and "insufficient_quota" in body:
-                    raise _Final("HTTP 429: the account has no quota left (insufficient_quota); retrying cannot "
-                                 "help") from None
+                    raise self._stop_all("HTTP 429: the account has no quota left (insufficient_quota); retrying "
+                                         "cannot help") from None
                 if code in (401, 403):
-                    raise _Final(f"HTTP {code}: the server refused the API key; set the right key in "
-                                 f"${self.api_key_env} or pass --api-key-file") from None
+                    raise self._stop_all(f"HTTP {code}: the server refused the API key; set the right key in "
+                                         f"${self.api_key_env} or pass --api-key-file") from None
                 if logprobs and code in (400, 422) and "logprob" in body.lower():
                     raise _LogprobsRefused(f"HTTP {code}: {body[:160]}") from None
                 if code in (408, 409, 429) or code >= 500:
@@ -301,6 +311,13 @@ class OpenAIBackend:
                     delay = wait * random.uniform(1.0, 1.1)  # at least what the server asked; spread the herd
                 self._stop.wait(delay)
         raise _Final(f"{last}: gave up after {self.max_retries + 1} attempts")
+
+    def _stop_all(self, reason: str) -> "_Final":
+        """A refusal that every further ask would meet too: no more requests (the budget is spent at once)."""
+        with self._lock:
+            self._down = True
+            self._fatal = self._fatal or reason
+        return _Final(reason)
 
     # ------------------------------------------------------------------ one ask
     def _completion_top(self, prompt: str) -> dict[str, float] | None:
@@ -426,14 +443,21 @@ class OpenAIBackend:
             raise
 
     def option_distributions(self, asks: Sequence[Ask]) -> list[OptionDistribution]:
+        """One distribution per ask (missing with its reason where the server failed). When the error budget
+        runs out in a batch that still got answers, the batch is returned (the engine caches them) and the next
+        call raises `BackendUnavailable`; a batch without a single answer raises at once."""
         if self._down:
             raise BackendUnavailable(self._down_message())
         out = self._map(self._one, asks)
-        if self._down:
+        if self._down and not any(d.ok for d in out):
             raise BackendUnavailable(self._down_message())
         return out
 
     def _down_message(self) -> str:
+        tail = ("every answer received so far is cached: rerun the same command to resume once the server "
+                "answers")
+        if self._fatal:
+            return f"the server at {', '.join(self.public_urls)} stopped the run: {self._fatal}. Then {tail}"
         with self._lock:
             reasons = sorted(((n, r) for r, n in self.failure_reasons.items() if not r.startswith("not sent")),
                              reverse=True)[:2]
@@ -441,8 +465,7 @@ class OpenAIBackend:
         why = "; ".join(f"{r} x{n}" for n, r in reasons) or "see above"
         return (f"the server at {', '.join(self.public_urls)} looks down: {self.error_budget} asks in a row failed "
                 f"after {self.max_retries + 1} attempts each ({why}; {sent} requests sent in all). Stopped instead "
-                "of retrying further; every answer received so far is cached: rerun the same command to resume "
-                "once the server answers")
+                f"of retrying further; {tail}")
 
     def complete(self, asks: Sequence[Ask], *, max_tokens: int = 16, temperature: float = 0.0) -> list[str]:
         def one(a: Ask) -> str:

@@ -153,6 +153,11 @@ class Session:
     def cancel(self) -> None:
         self._cancel.set()
 
+    def shutdown(self) -> None:
+        """The browser session ended: stop a running step after its chunk, remove the temporary folder."""
+        self.cancel()
+        self.close()
+
     @property
     def cancelling(self) -> bool:
         return self._cancel.is_set()
@@ -230,23 +235,10 @@ class Session:
 
 def run_config(model, started: float, scenario_options: dict | None = None) -> dict:
     """The config.json `runs.execute` writes, for a model the page is stepping."""
-    from ..runs import IDENTITY, git_revision, versions
+    from ..runs import run_identity, run_record
 
-    desc = model.backend_record()
-    s = model.settings
-    identity = {**{k: v for k, v in s.items() if k in IDENTITY}, "scenario": model.scenario.name,
-                "backend": desc.get("backend"), "model": desc.get("model"),
-                "scenario_options": scenario_options or {}, "network_options": {},
-                "country": model.country}
-    return json.loads(json.dumps({
-        "identity": identity, "settings": s, "scenario": model.scenario.describe(),
-        "population": model.population.record, "backend": desc,
-        "cache": str(model.engine.cache.path) if model.engine and model.engine.cache.path else None,
-        "refresh": False, "engine": model.engine.stats.as_dict() if model.engine else {},
-        "prompt_style": s["prompt_style"], "versions": versions(), "git": git_revision(),
-        "command": "solara run app.py (popsim page)",
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
-        "seconds": round(time.time() - started, 2)}, default=str))
+    return run_record(model, started, identity=run_identity(model, scenario_options),
+                      command="solara run app.py (popsim page)")
 
 
 def game_view(model, folder: Path) -> GameView | None:

@@ -41,18 +41,14 @@ def value_profile_figure(table: pd.DataFrame, *, sample: str) -> Figure:
 
 
 def markdown_html(text: str) -> str:
-    """Markdown to HTML with raw HTML disabled (`<`, `>` and `&` are escaped first), tables enabled.
+    """Markdown to HTML with raw HTML disabled (it is shown as text), tables enabled.
 
-    Rendered server-side so the browser needs no Markdown or Mermaid assets; a report.md from someone else's run
-    folder cannot inject markup into the page.
+    Rendered server-side with markdown-it-py (which solara's server depends on, through rich) so the browser
+    needs no Markdown or Mermaid assets, and a report.md from someone else's run folder cannot inject markup.
     """
-    import html
+    from markdown_it import MarkdownIt
 
-    import markdown
-
-    out = markdown.markdown(html.escape(text, quote=False), extensions=["tables"])
-    # code spans escape the entities once more: undo that (what remains is still escaped)
-    return out.replace("&amp;lt;", "&lt;").replace("&amp;gt;", "&gt;").replace("&amp;amp;", "&amp;")
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
 
 
 def frame_markdown(df: pd.DataFrame, nd: int = 3, *, max_rows: int = 60) -> str:

@@ -1,0 +1,120 @@
+"""Load: a large reference population fits in memory, and the embedded model does not grow while it answers.
+
+In the suite (kept short): 10,000 reference agents in a `popsim run` subprocess, its peak RSS checked
+against a bound derived from the measured 100,000-agent run; 500 real embedded-model asks in batches with
+flat RSS. The full figures are measured by hand with this file as a script (see docs/reliability.md):
+
+    python tests/test_reliability_load.py agents 100000     # peak RSS of popsim run ... --policy reference
+    python tests/test_reliability_load.py asks 10000        # RSS across 10,000 embedded asks
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+#: peak RSS allowed for a reference-policy run of n agents: the interpreter and libraries, plus what the
+#: 100,000-agent run measured per agent (3.5 GB peak with the report), with 25% to spare
+BASE_MB, PER_AGENT_KB = 400, 40
+
+_CHILD = """
+import resource, sys, time
+from popsim.cli import main
+t = time.time()
+code = main(sys.argv[1:])
+print("LOAD", code, round(time.time() - t, 1), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, flush=True)
+"""
+
+
+def run_reference_population(n: int, out: Path, *, report: bool = True) -> dict:
+    """`popsim run ess21 --policy reference --agents n` in a fresh process: exit code, seconds, peak RSS (MB)."""
+    argv = ["run", "ess21", "--policy", "reference", "--agents", str(n), "--seed", "1", "--out", str(out),
+            "--no-progress", "--overwrite"]
+    res = subprocess.run([sys.executable, "-c", _CHILD, *argv], capture_output=True, text=True, timeout=1800,
+                         env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    line = [ln for ln in res.stdout.splitlines() if ln.startswith("LOAD ")]
+    assert line, res.stderr[-3000:]
+    _, code, seconds, peak = line[-1].split()
+    return {"agents": n, "exit": int(code), "seconds": float(seconds), "peak_mb": int(peak), "stderr": res.stderr}
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def embedded_asks(n: int, batch: int = 50):
+    """n short, distinct asks (Yes/No: one forward pass each), in batches; yields the RSS after every batch."""
+    from popsim.asks import Ask, Message
+
+    for b in range(n // batch):
+        yield [Ask(messages=(Message("system", f"You are person number {b}."),
+                             Message("user", f"Statement {i}: I like to try new things. Is this true for you? "
+                                             "Answer Yes or No.")), options=("Yes", "No")) for i in range(batch)]
+
+
+def measure_embedded(backend, n: int, batch: int = 50) -> dict:
+    import gc
+
+    rss, t0 = [], time.time()
+    for asks in embedded_asks(n, batch):
+        dists = backend.option_distributions(asks)
+        assert all(d.ok and d.validity_mass > 0 for d in dists)
+        del dists
+        gc.collect()
+        rss.append(rss_mb())
+    return {"asks": n, "seconds": round(time.time() - t0, 1), "rss_mb": [round(x, 1) for x in rss]}
+
+
+@pytest.mark.slow
+def test_a_large_reference_population_fits_in_memory(tmp_path):
+    n = int(os.environ.get("POPSIM_LOAD_AGENTS", 10_000))
+    r = run_reference_population(n, tmp_path / "run")
+    assert r["exit"] == 0, r["stderr"][-2000:]
+    import pandas as pd
+
+    answers = pd.read_parquet(tmp_path / "run" / "answers.parquet", columns=["agent", "answer"])
+    assert len(answers) == 21 * n and answers["agent"].nunique() == n and answers["answer"].notna().all()
+    assert (tmp_path / "run" / "report.md").exists()
+    bound = BASE_MB + PER_AGENT_KB * n / 1024
+    assert r["peak_mb"] < bound, r
+    print(f"\n[load] {n} reference agents: peak RSS {r['peak_mb']} MB (bound {bound:.0f} MB), {r['seconds']} s")
+
+
+@pytest.mark.slow
+def test_embedded_asks_do_not_grow_memory(embedded):
+    embedded.option_distributions(next(embedded_asks(50)))  # warm up: model, vocabulary, first buffers
+    r = measure_embedded(embedded, 500)
+    rss = r["rss_mb"]
+    assert max(rss) - rss[0] < 15, rss  # no growth across 10 batches of 50 (what is allocated once is there at 1)
+    print(f"\n[embedded] {r['asks']} asks in {r['seconds']} s; RSS by batch {rss[0]}..{max(rss)} MB")
+
+
+if __name__ == "__main__":  # the full measurements, by hand
+    what, n = sys.argv[1], int(sys.argv[2])
+    if what == "agents":
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as d:
+            r = run_reference_population(n, Path(d) / "run")
+        r.pop("stderr")
+        print(json.dumps(r))
+    else:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from popsim.backends.embedded import EmbeddedBackend
+
+        be = EmbeddedBackend()
+        be.option_distributions(next(embedded_asks(50)))
+        start = rss_mb()
+        r = measure_embedded(be, n)
+        rss = r["rss_mb"]
+        print(json.dumps({"asks": n, "seconds": r["seconds"], "asks_per_s": round(n / r["seconds"], 1),
+                          "rss_after_warmup_mb": round(start, 1), "rss_first_batch_mb": rss[0],
+                          "rss_last_batch_mb": rss[-1], "rss_max_mb": max(rss),
+                          "rss_every_20th_batch": rss[::20]}))
