@@ -49,9 +49,9 @@ def empty_kv(be: EmbeddedBackend) -> None:
         be._seqs.set_base([])
 
 
-def speed(ks, rounds: int, personas_per_round: int, n_items: int) -> dict:
+def speed(ks, rounds: int, personas_per_round: int, n_items: int, threads: int | None = None) -> dict:
     items = load_instrument("ess21").items[:n_items]
-    backends = {k: EmbeddedBackend(batch_sequences=k) for k in ks}
+    backends = {k: EmbeddedBackend(batch_sequences=k, n_threads=threads) for k in ks}
     pool = [(p, g) for g in ("male", "female") for p in (*CODES10, None)]
     rates = {k: [] for k in ks}
     ratios = {k: [] for k in ks}
@@ -129,15 +129,17 @@ def chunk_boundaries(n_agents: int, chunk: int = 64) -> dict:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="k in 1 and 8, two rounds of one persona x 21 items")
+    ap.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: all cores)")
+    ap.add_argument("--rounds", type=int, default=None)
     args = ap.parse_args(argv)
     m = header("embedded backend: sequences per decode call; chunk boundaries", argv if argv is not None else sys.argv[1:])
     if args.quick:
-        sp = speed((1, 8), rounds=2, personas_per_round=1, n_items=21)
+        sp = speed((1, 8), rounds=args.rounds or 2, personas_per_round=1, n_items=21, threads=args.threads)
         cb = chunk_boundaries(12)
     else:
-        sp = speed((1, 4, 8, 16), rounds=4, personas_per_round=1, n_items=21)
+        sp = speed((1, 4, 8, 16), rounds=args.rounds or 4, personas_per_round=1, n_items=21, threads=args.threads)
         cb = chunk_boundaries(40)
-    save("batching" + ("_quick" if args.quick else ""), {"machine": m, "speed": sp, "chunk_boundaries": cb})
+    save("batching" + ("_quick" if args.quick else "") + (f"_threads{args.threads}" if args.threads else ""), {"machine": m, "speed": sp, "chunk_boundaries": cb})
 
 
 if __name__ == "__main__":

@@ -53,10 +53,17 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="3 items, 10 -> 1,000 agents (a few minutes)")
     ap.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: all cores)")
+    ap.add_argument("--items", type=int, default=None, help="first N ESS-21 items (default 21; --quick 3)")
+    ap.add_argument("--sizes", default=None, help="population sizes, comma separated (must include 1000)")
     args = ap.parse_args(argv)
     inst = load_instrument("ess21")
-    items = list(inst.item_ids[:3]) if args.quick else list(inst.item_ids)
+    items = list(inst.item_ids[:args.items or (3 if args.quick else 21)])
     sizes = (10, 100, 1000) if args.quick else (10, 100, 1000, 10000)
+    if args.sizes:
+        sizes = tuple(int(x) for x in args.sizes.split(","))
+    if 1000 not in sizes:
+        ap.error("--sizes must include 1000 (the size the naive loop is compared at)")
+    suffix = "_quick" if args.quick else ("" if len(items) == 21 else f"_{len(items)}items")
     m = header(f"embedded backend, dominant-value populations ({STRATEGY}, value_prompt, ESS-21: {len(items)} items)",
                argv if argv is not None else sys.argv[1:])
     be = EmbeddedBackend(n_threads=args.threads)
@@ -110,7 +117,7 @@ def main(argv=None):
     print(f"   at 1,000 agents: popsim {at[k]['seconds']:.0f} s measured; naive {naive_k:.0f} s extrapolated "
           f"({k * per_agent} answers x {s_naive:.3f} s) -> x{summary['ratio_at_1000']:.0f}; without prefix reuse "
           f"{fresh_k:.0f} s -> x{summary['ratio_no_reuse_at_1000']:.0f} (target >= 100)")
-    save("dominant" + ("_quick" if args.quick else ""), {"machine": m, "runs": runs, "naive": naive,
+    save("dominant" + suffix, {"machine": m, "runs": runs, "naive": naive,
                                                          "naive_no_reuse": fresh, "summary": summary})
 
 

@@ -51,13 +51,23 @@ class Engine:
         return answer_key(self.backend.name, self.backend.model, self.settings, ask)
 
     def resolve(self, asks: Sequence[Ask], *, desc: str = "asking the model") -> list[OptionDistribution]:
-        keys = [self.key(a) for a in asks]
+        by_object: dict[int, str] = {}  # the policy passes identical asks as one object: hash it once
+        keys = []
+        for a in asks:
+            k = by_object.get(id(a))
+            if k is None:
+                k = by_object[id(a)] = self.key(a)
+            keys.append(k)
         unique: dict[str, Ask] = dict(zip(keys, asks))
         self.stats.asks += len(asks)
         self.stats.unique += len(unique)
         found = {} if self.refresh else self.cache.get_many(list(unique))
         self.stats.hits += len(found)
         todo = [k for k in unique if k not in found]
+        # one persona's asks next to each other (in order of first appearance): a backend that keeps the KV
+        # cache of a shared prefix, or a server's prefix cache, evaluates each persona once per run
+        first: dict[tuple, int] = {}
+        todo.sort(key=lambda k: first.setdefault(unique[k].messages[:-1], len(first)))
         if todo:
             found.update(self._ask(todo, unique, desc))
         return [found[k] for k in keys]

@@ -86,27 +86,44 @@ class LLMPolicy:
         """The ask of every question (persona + item prompt, options in the order shown)."""
         built = []
         personas: dict[int, str | None] = {}
+        same: dict[tuple, "Ask"] = {}  # identical prompts share one Ask object (hashed once downstream)
         for q in questions:
             a = q.agent
             if a.unique_id not in personas:
                 personas[a.unique_id] = self.persona(a)
             pres = prompts.present_options(q.item, self.option_order, a.answer_rng)
-            text = prompts.item_text(q.item, q.instruction, q.question, pres, gender=a.gender, country=self.country)
-            built.append((q, pres, prompts.build_ask(personas[a.unique_id], text, pres.labels)))
+            key = (personas[a.unique_id], q.item.id, q.instruction, q.question, a.gender, pres.labels, pres.points)
+            ask = same.get(key)
+            if ask is None:
+                text = prompts.item_text(q.item, q.instruction, q.question, pres, gender=a.gender, country=self.country)
+                ask = same[key] = prompts.build_ask(personas[a.unique_id], text, pres.labels)
+            built.append((q, pres, ask))
         return built
 
     def answer(self, questions: Sequence[Question], *, desc: str = "asking the model") -> list[Answer]:
         built = self.build(questions)
         dists = self.engine.resolve([b[2] for b in built], desc=desc)
-        return [self._read(q, pres, ask.prompt_hash, d) for (q, pres, ask), d in zip(built, dists)]
+        hashes: dict[int, str] = {}
+        probs: dict[int, np.ndarray] = {}  # identical asks get the same distribution object from the engine
+        out = []
+        for (q, pres, ask), d in zip(built, dists):
+            h = hashes.get(id(ask))
+            if h is None:
+                h = hashes[id(ask)] = ask.prompt_hash
+            if d.ok and id(d) not in probs:
+                probs[id(d)] = d.probs(self.temperature)
+            out.append(self._read(q, pres, h, d, probs.get(id(d))))
+        return out
 
-    def _read(self, q: Question, pres: prompts.Presentation, prompt_hash: str, d: OptionDistribution) -> Answer:
+    def _read(self, q: Question, pres: prompts.Presentation, prompt_hash: str, d: OptionDistribution,
+              p_shown: np.ndarray | None = None) -> Answer:
         u = q.agent.answer_rng.random()  # always drawn: a missing answer does not shift later draws
         points = q.item.scale.points
         if not d.ok:
             return Answer(q, float("nan"), tuple(float("nan") for _ in points), float("nan"), pres.order_string,
                           prompt_hash, d.method, d.error)
-        p_shown = d.probs(self.temperature)
+        if p_shown is None:
+            p_shown = d.probs(self.temperature)
         by_point = dict(zip(pres.points, p_shown))
         probs = np.array([by_point[p] for p in points])
         return Answer(q, float(sample_point(points, probs, u)), tuple(float(x) for x in probs),

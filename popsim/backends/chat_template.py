@@ -7,6 +7,7 @@ Jinja template), so that both paths score identical prompts.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -36,14 +37,21 @@ def _raise(message):
     raise PopsimError(f"the chat template refused the prompt: {message}")
 
 
-def render_chat(template: str, messages: Sequence[Message], *, bos_token: str = "", eos_token: str = "") -> str:
-    from jinja2.exceptions import TemplateError
+@lru_cache(maxsize=16)
+def _compiled(template: str):
+    """The template compiled once (compiling costs milliseconds; rendering microseconds)."""
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
     env.globals["raise_exception"] = _raise
+    return env.from_string(template)
+
+
+def render_chat(template: str, messages: Sequence[Message], *, bos_token: str = "", eos_token: str = "") -> str:
+    from jinja2.exceptions import TemplateError
+
     try:
-        return env.from_string(template).render(
+        return _compiled(template).render(
             messages=[{"role": m.role, "content": m.content} for m in messages],
             add_generation_prompt=True, bos_token=bos_token, eos_token=eos_token)
     except TemplateError as exc:

@@ -9,12 +9,15 @@ cache of the shared prefix (persona + instruction + answer card) is kept and onl
 tokens are evaluated. The persona the KV cache already holds goes first and the persona of the last
 ask goes last, so a persona that the engine's chunking splits in two is not evaluated twice.
 
-`batch_sequences=k > 1` evaluates the items of up to k asks of one persona in one llama.cpp decode
-call, as k sequences that each start from a copy of the persona's KV cache (a second llama.cpp
-context on the same weights, `n_seq_max = k + 1 + k // 2`, one KV stream per sequence, sized to the prompts). llama.cpp computes
-every row of a batch with the same kernels, so the numbers are the sequential path's (equal to the
-last bit in tests/test_embedded_batching.py). Whether it is faster depends on the machine: see
-benchmarks/README.md for the measurement behind the default.
+`batch_sequences=k > 1` (opt-in) evaluates the items of up to k asks of one persona in one
+llama.cpp decode call, as k sequences that each start from a copy of the persona's KV cache (a second
+llama.cpp context on the same weights, shared by all backends on that model: `n_seq_max = k + 1 +
+k // 2`, one KV stream per sequence, sized to the prompts). llama.cpp computes every row of a batch
+with the same kernels, so the numbers are the sequential path's, to the last bit
+(tests/test_embedded_batching.py). Measured on 2 CPU cores (benchmarks/README.md): ~1.5x faster than
+one ask after another with 2 llama.cpp threads on a busy machine (fewer thread barriers), ~5% slower
+with 1 thread (the padding and the per-sequence prefix copies cost more than the larger calls save).
+With `default_threads()` choosing 1 thread on a busy 2-core machine, the default is k = 1.
 """
 
 from __future__ import annotations
@@ -109,6 +112,22 @@ def _close_models() -> None:
             pass
 
 
+def default_threads() -> int:
+    """llama.cpp threads: the cores not already busy (1-minute load average), at least 1.
+
+    llama.cpp's threads wait for each other at every layer; when another process holds one of them, the
+    whole evaluation waits. On 2 cores shared with other work, 2 threads were 2-3x slower for prompts and
+    5-10x slower for single tokens than 1 thread (benchmarks/README.md); on an idle machine all cores are
+    used. The thread count does not change any number (each row is computed by one thread).
+    """
+    cores = os.cpu_count() or 1
+    try:
+        busy = int(os.getloadavg()[0] + 0.5)
+    except (AttributeError, OSError):  # no load average on this platform
+        busy = 0
+    return max(1, min(cores, cores - busy))
+
+
 def common_prefix(a, b) -> int:
     """Length of the common prefix of two token sequences."""
     n = min(len(a), len(b))
@@ -175,11 +194,11 @@ class EmbeddedBackend:
     chunk_size = 128  # asks per engine chunk (answers are cached after each); several personas per chunk
 
     def __init__(self, model_path: str | None = None, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 chat_template: str | None = None, batch_sequences: int = 8):
+                 chat_template: str | None = None, batch_sequences: int = 1):
         self.path = find_model_file(model_path)
         self.model = self.path.stem
         self.n_ctx = int(n_ctx)
-        self.n_threads = int(n_threads or max(1, os.cpu_count() or 1))
+        self.n_threads = int(n_threads or default_threads())
         if not 1 <= int(batch_sequences) <= 32:
             raise PopsimError(f"batch_sequences must be between 1 and 32, got {batch_sequences}")
         self.batch_sequences = int(batch_sequences)
@@ -283,16 +302,8 @@ class EmbeddedBackend:
 
     # ---------------------------------------------------------------- scoring, several sequences per decode
     def _score_batched(self, asks: Sequence[Ask], toks: list[list[int]]) -> list[list[float]]:
-        need = max(len(t) for t in toks) + 16
-        if self._seqs is None or self._seqs.n_ctx_seq < need:  # KV cells per sequence: what the prompts need
-            if self._seqs is not None:
-                self._seqs.close()
-                _CONTEXTS.remove(self._seqs)
-            k = self.batch_sequences  # k sequences for the asks, k // 2 spare for the walk's side branches
-            self._seqs = _Sequences(self.llm, n_seq=k + 1 + max(1, k // 2), n_threads=self.n_threads,
-                                    n_ctx_seq=min(self.n_ctx, -(-need // 256) * 256))
-            _CONTEXTS.append(self._seqs)
-        seqs = self._seqs
+        need = max(len(t) for t in toks) + 16  # KV cells per sequence
+        self._seqs = seqs = _sequences(self.llm, self.batch_sequences, need, self.n_threads)
         decodes = seqs.decodes
         out: list = [None] * len(asks)
         for group in prefix_order(asks, toks, seqs.base):
@@ -332,6 +343,23 @@ class EmbeddedBackend:
             out[i] = lps
 
 
+def _sequences(llm, k: int, need: int, n_threads: int) -> "_Sequences":
+    """The multi-sequence context for `llm` and k, shared by every backend on that model (one per process,
+    like the model): reused while its KV streams are long enough, replaced by a larger one otherwise."""
+    for seqs in _CONTEXTS:
+        if seqs.llm is llm and seqs.k == k:
+            if seqs.n_ctx_seq >= need:
+                return seqs
+            seqs.close()
+            _CONTEXTS.remove(seqs)
+            break
+    # k sequences for the asks, k // 2 spare for the option walk's side branches; cells in steps of 256
+    seqs = _Sequences(llm, n_seq=k + 1 + max(1, k // 2), n_threads=n_threads, n_ctx_seq=-(-need // 256) * 256)
+    seqs.k = k
+    _CONTEXTS.append(seqs)
+    return seqs
+
+
 class _Sequences:
     """A second llama.cpp context on the loaded weights that holds several token sequences at once.
 
@@ -347,6 +375,8 @@ class _Sequences:
         import llama_cpp
 
         self.lib = llama_cpp
+        self.llm = llm
+        self.k = n_seq
         p = llama_cpp.llama_context_default_params()
         p.n_ctx = n_ctx_seq * n_seq
         p.n_batch = n_batch
