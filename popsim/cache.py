@@ -54,6 +54,7 @@ class Cache:
         self.path = Path(path).expanduser() if path is not None else None
         self.hits = 0
         self.writes = 0
+        self.damaged = 0  # stored rows that were not a readable answer: treated as not cached, asked again
         target = ":memory:"
         if self.path is not None:
             if self.path.is_dir():
@@ -69,10 +70,10 @@ class Cache:
         try:
             self.conn = sqlite3.connect(target, timeout=60.0, isolation_level=None, check_same_thread=False)
             self.conn.execute("PRAGMA busy_timeout = 60000")
+            self._check_or_create()  # before WAL mode: switching it rewrites the header of a file we must not touch
             if self.path is not None:
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 self.conn.execute("PRAGMA synchronous = NORMAL")
-            self._check_or_create()
         except sqlite3.DatabaseError as exc:
             raise PopsimError(f"cache file {self.path} is not a readable popsim cache ({exc}); it was left as "
                               "it is: move it away or pass another --cache path") from exc
@@ -87,7 +88,7 @@ class Cache:
                 self.conn.executescript(_SCHEMA)
                 self.conn.execute("INSERT OR REPLACE INTO popsim_meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         row = self.conn.execute("SELECT value FROM popsim_meta WHERE key='schema'").fetchone()
-        if row is None or int(row[0]) != SCHEMA_VERSION:
+        if row is None or str(row[0]).strip() != str(SCHEMA_VERSION):
             raise PopsimError(f"cache {self.path} has schema {row[0] if row else '?'}, this popsim reads "
                               f"{SCHEMA_VERSION}; pass another --cache path")
         # a truncated or damaged file often opens fine; read its pages once to find out now, not mid-run
@@ -102,7 +103,10 @@ class Cache:
             chunk = keys[i:i + 500]
             q = f"SELECT key, answer FROM answers WHERE key IN ({','.join('?' * len(chunk))})"
             for k, ans in self.conn.execute(q, chunk):
-                out[k] = OptionDistribution.from_json(ans)
+                try:
+                    out[k] = OptionDistribution.from_json(ans)
+                except (ValueError, TypeError, KeyError, AttributeError):  # a damaged row: ask again, overwrite it
+                    self.damaged += 1
         self.hits += len(out)
         return out
 

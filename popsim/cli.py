@@ -313,10 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except RunInterrupted as exc:
-        print(f"popsim: stopped: {exc}", file=sys.stderr)
+        print(f"popsim: stopped: {' '.join(str(exc).split())}", file=sys.stderr)
         return 130 if "interrupted" in str(exc) else 3
     except PopsimError as exc:
-        print(f"popsim: error: {exc}", file=sys.stderr)
+        print(f"popsim: error: {' '.join(str(exc).split())}", file=sys.stderr)  # one line, whatever it quotes
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("popsim: interrupted; answers received so far are cached: rerun the same command to resume",

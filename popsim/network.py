@@ -35,6 +35,17 @@ def build_network(kind: str, agents: Sequence, *, rng: np.random.Generator, **op
     extra = sorted(set(options) - allowed)
     if extra:
         raise PopsimError(f"network {kind!r} takes no option {extra[0]!r}; it takes: {', '.join(sorted(allowed)) or 'none'}")
+    for key, value in options.items():
+        want = float if key in ("p", "strength") else int
+        try:
+            number = want(value)
+            if want is int and number != float(value):
+                raise ValueError
+        except (TypeError, ValueError):
+            kind_word = "a number" if want is float else "a whole number"
+            raise PopsimError(f"network option {key}={value!r} of {kind!r} must be {kind_word}, e.g. "
+                              f"{key}={'0.1' if want is float else '4'}") from None
+        options[key] = number
     seed = int(rng.integers(2**31))
     if kind == "none":
         return None

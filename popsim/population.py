@@ -17,6 +17,7 @@ behaviour are drawn together.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -434,6 +435,18 @@ def _custom(profiles, rng, sampler, female_share, record) -> Population:
     return Population(agents=agents, responses=pd.DataFrame({"agent": np.arange(n)}), record=record)
 
 
+def _check_fields(path) -> None:
+    """Every row has as many fields as the header (pandas would shift or drop extra fields silently)."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        width = None
+        for i, fields in enumerate(csv.reader(fh)):
+            if width is None:
+                width = len(fields)
+            elif fields and len(fields) != width:
+                raise PopsimError(f"profiles file {path}: row {i} has {len(fields)} fields, the header has {width}; "
+                                  "give every row the same columns as the header")
+
+
 def read_profiles(source) -> pd.DataFrame:
     """Validate custom profiles (a CSV path or a DataFrame): columns SD..UN (centered scores, each in
     [-5, 5]), optional `gender` (male/female) and `prime` (a value code or empty)."""
@@ -449,10 +462,15 @@ def read_profiles(source) -> pd.DataFrame:
         if not path.is_file():
             raise PopsimError(f"profiles file {path} does not exist; pass a CSV with columns SD..UN")
         try:
-            df = pd.read_csv(path, encoding="utf-8")
+            _check_fields(path)
+            df = pd.read_csv(path, encoding="utf-8", index_col=False)
         except UnicodeDecodeError as exc:
             raise PopsimError(f"profiles file {path} is not UTF-8 text; save it as UTF-8 CSV") from exc
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise PopsimError(f"profiles file {path} is not a readable CSV ({exc}); fix the file") from exc
+        except PopsimError:
+            raise
+        except (ValueError, csv.Error) as exc:  # e.g. NUL bytes
             raise PopsimError(f"profiles file {path} is not a readable CSV ({exc}); fix the file") from exc
     if len(df) == 0:
         raise PopsimError(f"{name} has no rows; give one row per agent")
@@ -479,7 +497,10 @@ def read_profiles(source) -> pd.DataFrame:
         if bad:
             raise PopsimError(f"{name}: gender {bad[0]!r} is not male or female")
     if "prime" in df:
-        for p in df["prime"].fillna("").astype(str):
+        for row, p in enumerate(df["prime"].fillna("").astype(str), start=1):
             if p:
-                check_value(p)
+                try:
+                    check_value(p)
+                except PopsimError as exc:
+                    raise PopsimError(f"{name}: column prime row {row}: {exc}") from None
     return df.reset_index(drop=True)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import analysis, datasets, figures
+from .errors import PopsimError
 from .evaluation import SAMPLE_LABELS, evaluate
 from .runs import Run, load_run
 from .values import CODES10, NAMES
@@ -40,6 +41,9 @@ def build_report(path: str | Path, *, n_boot: int = 500, n_perm: int = 999, seed
     to save time; `popsim report RUN` adds them later) the figures."""
     path = Path(path)
     run = load_run(path)
+    if figures and (path / "figures").exists() and not (path / "figures").is_dir():
+        raise PopsimError(f"{path / 'figures'} is a file, not the run's figures folder; move it away and run "
+                          f"popsim report {path} again")
     m = evaluate(run, n_boot=n_boot, n_perm=n_perm, seed=seed)
     figs = make_figures(run, m, path / "figures") if figures else {}
     m["figures"] = {k: str(v.relative_to(path)) for k, v in figs.items()}

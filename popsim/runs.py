@@ -94,6 +94,21 @@ def run_identity(model, scenario_options: dict | None = None, network_options: d
     return json.loads(json.dumps(identity, default=str))
 
 
+def recorded_command(argv: list[str]) -> str:
+    """The command line as written to the run record: URLs without user:password@ and query (keys travel there)."""
+    import shlex
+
+    def clean(arg: str) -> str:
+        if "://" not in arg:
+            return arg
+        from .backends.openai_compat import public_url
+
+        head, sep, url = arg.rpartition("=") if arg.startswith("--") and "=" in arg.split("://")[0] else ("", "", arg)
+        return head + sep + ",".join(public_url(u) for u in url.split(","))
+
+    return shlex.join(clean(str(a)) for a in argv)
+
+
 def run_record(model, started: float, *, identity: dict, refresh: bool = False, command: str | None = None) -> dict:
     """The config.json of a run: every resolved setting, backend, engine statistics, versions, git revision
     (never an API key: backends describe themselves without secrets)."""
@@ -146,7 +161,7 @@ def execute(out: str | Path, *, scenario: str = "ess21", backend: str = "embedde
         stats = model.engine.stats.line() if model.engine else ""
         raise RunInterrupted(f"interrupted; every answer received so far is in the cache ({stats}). Rerun the same "
                              "command to resume without asking those questions again") from None
-    command = " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("popsim") else None
+    command = recorded_command(sys.argv) if sys.argv and sys.argv[0].endswith("popsim") else None
     config = run_record(model, started, identity=identity, refresh=refresh, command=command)
     write_tables(out, model)
     (out / "config.json").write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
@@ -233,18 +248,28 @@ def load_run(path: str | Path) -> Run:
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise PopsimError(f"{path / 'config.json'} is damaged ({exc}); rerun the command that made the run") from exc
+    if not isinstance(config, dict) or not isinstance(config.get("identity"), dict) \
+            or not isinstance(config.get("scenario"), dict):
+        raise PopsimError(f"{path / 'config.json'} is damaged (not a popsim run record: it lacks the run's identity "
+                          "and scenario); rerun the command that made the run")
 
-    def read(name):
+    def read(name, columns=()):
         f = path / name
         if not f.exists():
             return None
         try:
-            return pd.read_parquet(f)
+            table = pd.read_parquet(f)
         except Exception as exc:  # pyarrow raises several types for truncated files
             raise PopsimError(f"{f} is damaged ({type(exc).__name__}); rerun the command that made the run "
                               "(cached answers make that fast)") from exc
+        lacking = [c for c in columns if c not in table.columns]
+        if lacking:
+            raise PopsimError(f"{f} is damaged (no column {', '.join(lacking)}); rerun the command that made the run "
+                              "(cached answers make that fast)")
+        return table
 
-    return Run(path=path, config=config, agents=read("agents.parquet"), answers=read("answers.parquet"),
+    return Run(path=path, config=config, agents=read("agents.parquet", ("agent",)),
+               answers=read("answers.parquet", ("agent", "round", "item", "answer")),
                scores=read("scores.parquet"), responses=read("responses.parquet"),
                outcomes=read("outcomes.parquet"), choices=read("choices.parquet"))
 

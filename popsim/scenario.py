@@ -77,9 +77,40 @@ def load_scenario(spec: str | Scenario, **options) -> Scenario:
     if not classes:
         raise PopsimError(f"{spec}: no Scenario subclass defined in it; see scenarios/TEMPLATE.py")
     try:
-        return classes[0](**options)
+        scenario = classes[0](**options)
+    except PopsimError:
+        raise
     except TypeError as exc:
         raise PopsimError(f"scenario {spec!r} does not take these options ({exc}); check the option names") from exc
+    except Exception as exc:  # a user's scenario that fails in its constructor: name the file, no traceback
+        raise PopsimError(f"scenario {spec}: {classes[0].__name__}() raised {type(exc).__name__}: {exc}; "
+                          "fix the scenario (see scenarios/TEMPLATE.py)") from exc
+    if spec not in BUILTIN:
+        scenario.source = spec  # where errors from its methods are reported (see `call`)
+    return scenario
+
+
+def call(scenario: Scenario, method: str, *args):
+    """`scenario.method(*args)`; an exception from a user's scenario file becomes a PopsimError naming the file
+    and the method (a built-in scenario's bug keeps its traceback)."""
+    source = getattr(scenario, "source", None)
+    try:
+        result = getattr(scenario, method)(*args)
+    except (PopsimError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if source is None:
+            raise
+        raise PopsimError(f"scenario {source}: {method}() raised {type(exc).__name__}: {exc}; fix the scenario "
+                          "(see scenarios/TEMPLATE.py)") from exc
+    if method == "questions":
+        from .policy import Question
+
+        if not isinstance(result, (list, tuple)) or not all(isinstance(q, Question) for q in result):
+            got = type(result).__name__ if not isinstance(result, (list, tuple)) else "a list with other things in it"
+            raise PopsimError(f"scenario {source or scenario.name}: questions() must return a list of "
+                              f"popsim.policy.Question, got {got}; see scenarios/TEMPLATE.py")
+    return result
 
 
 def _load_file(path: Path):

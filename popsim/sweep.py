@@ -89,8 +89,15 @@ def load_study(source: str | Path | dict) -> dict:
     study.setdefault("scenario", fixed.pop("scenario", "ess21"))
     if "seed" not in grid and "seed" not in fixed:
         grid["seed"] = [0]
+    from .backends import check_backend_options
+
     for point in points(study):
         validate_point(point, where)
+    for backend in {str(p.get("backend", "embedded")) for p in points(study)}:
+        try:
+            check_backend_options(backend, study.get("backend_options") or {})
+        except PopsimError as exc:
+            raise PopsimError(f"{where}: [backend_options]: {exc}") from None
     return study
 
 

@@ -102,7 +102,7 @@ def test_empirical_primes_are_the_twins_top_values_and_seeded():
 def test_bad_population_inputs():
     with pytest.raises(PopsimError, match="unknown strategy 'h_xx'"):
         draw_population(5, strategy="h_xx")
-    with pytest.raises(PopsimError, match="unknown sample 'FR_ESS9'"):
+    with pytest.raises(PopsimError, match="unknown population 'FR_ESS9'"):
         draw_population(5, sample="FR_ESS9")
     with pytest.raises(PopsimError, match="positive integer"):
         draw_population(0)

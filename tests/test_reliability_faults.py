@@ -21,7 +21,7 @@ from popsim.asks import Ask, Message
 from popsim.backends import make_backend
 from popsim.cache import Cache
 from popsim.engine import Engine
-from popsim.errors import BackendUnavailable
+from popsim.errors import BackendUnavailable, PopsimError
 from popsim.runs import execute
 
 from fault_server import FAULT_KINDS, FaultServer, ask_key
@@ -77,8 +77,10 @@ def test_200_agents_at_30_percent_faults_lose_no_answer(tmp_path, capsys):
     assert fr["HTTP 429"] == faults["429"] and fr["HTTP 500"] == faults["500"] and fr["HTTP 503"] == faults["503"]
     assert fr["malformed response"] == faults["truncated"]
     assert fr["connection error"] >= faults["reset"] and fr["timeout"] >= 0.9 * faults["timeout"]
-    # (the client may count a few more: requests on a connection the server had already dropped)
-    assert requests <= stats["requests"] <= requests * 1.005
+    # the client may count a few more: requests that died on a connection the server had already dropped (seen
+    # by the client as connection errors or timeouts beyond the injected ones, never logged by the server)
+    unseen = (fr["connection error"] - faults["reset"]) + max(0, fr["timeout"] - faults["timeout"])
+    assert 0 <= stats["requests"] - requests <= unseen
     # no logprobs in an answer: sampled instead (method recorded); no valid option: validity 0, not an error
     assert (answers["method"] == "sample").sum() >= 0.9 * stats["sampled_asks"]["no logprobs in the answer"] > 100
     assert (answers["validity"] == 0).sum() >= 0.5 * faults["no_option"]  # (on sampling requests it does nothing)
@@ -86,6 +88,7 @@ def test_200_agents_at_30_percent_faults_lose_no_answer(tmp_path, capsys):
     assert Cache(cache).count() == 4200 - missing
     cfg = json.loads((tmp_path / "run" / "config.json").read_text())
     assert cfg["engine"]["calls"] == 4200 and cfg["engine"]["failed"] == missing
+    assert cfg["backend"]["faults"]["failed_requests"] == fr  # the run record shows the faults it survived
     assert (tmp_path / "run" / "report.md").exists()
 
     # the same run again on a healthy server asks only what failed, and completes every answer
@@ -165,7 +168,7 @@ def test_a_down_server_stops_the_run_after_a_bounded_number_of_requests(tmp_path
     with FaultServer(down=True) as srv:
         be = backend(srv, concurrency=conc, max_retries=retries, error_budget=budget)
         t0 = time.time()
-        with pytest.raises(BackendUnavailable) as err:
+        with pytest.raises(PopsimError) as err:  # BackendUnavailable (or RunInterrupted, if runs.py wraps it)
             execute(tmp_path / "run", scenario="ess21", engine=Engine(be, Cache(tmp_path / "c.sqlite")),
                     n_agents=200, prompt_style="profile", rng=1, progress=False)
         seconds, seen = time.time() - t0, srv.counts["requests"]
@@ -187,7 +190,7 @@ def test_a_server_dying_mid_run_keeps_what_it_answered_and_a_rerun_completes_it(
     kw = dict(scenario="ess21", n_agents=20, prompt_style="profile", rng=2, progress=False, report=False)
     with FaultServer(down_after=150) as srv:
         be = backend(srv, concurrency=4, max_retries=2, error_budget=6)
-        with pytest.raises(BackendUnavailable, match="looks down"):
+        with pytest.raises(PopsimError, match="looks down"):
             execute(tmp_path / "a", engine=Engine(be, Cache(cache)), **kw)
     kept = Cache(cache).count()
     assert kept == 150  # every answer the server gave was committed, also in the batch where it died

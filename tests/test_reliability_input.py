@@ -77,7 +77,6 @@ def write(tmp_path, name, data, encoding="utf-8") -> Path:
     return p
 
 
-XF_ONE_LINE = "a PopsimError message spanning lines: cli.main should print ' '.join(str(exc).split())"
 
 # (id, file contents or None for 'the path is a folder', encoding, expected fragments)
 PROFILES = [
@@ -88,10 +87,8 @@ PROFILES = [
     ("inf", HDR + "\n" + ROW9 + ",inf\n", "utf-8", ["column UN row 1 = inf is out of range", "[-5, 5]"]),
     ("out of range", HDR + "\n" + ROW9 + ",7.5\n", "utf-8", ["column UN row 1 = 7.5 is out of range"]),
     ("not a number", HDR + "\n" + ROW9 + ",high\n", "utf-8", ["column UN row 1 is missing or not a number ('high')"]),
-    pytest.param("unknown value code", HDR + ",prime\n" + ROW + ",POW\n", "utf-8",
-                 ["unknown value code 'POW'", "did you mean 'PO'"], id="unknown value code",
-                 marks=pytest.mark.xfail(strict=True, reason="read_profiles: check_value's message does not name the "
-                                                             "file (or the row)")),
+    ("unknown value code", HDR + ",prime\n" + ROW + ",POW\n", "utf-8",
+     ["column prime row 1", "unknown value code 'POW'", "did you mean 'PO'"]),
     ("bad gender", HDR + ",gender\n" + ROW + ",x\n", "utf-8", ["gender 'x' is not male or female"]),
     ("empty file", "", "utf-8", ["is not a readable CSV", "fix the file"]),
     ("header only", HDR + "\n", "utf-8", ["has no rows", "one row per agent"]),
@@ -99,12 +96,10 @@ PROFILES = [
     ("utf-16", HDR + "\n" + ROW + "\n", "utf-16", ["is not UTF-8 text"]),
     ("semicolons", HDR.replace(",", ";") + "\n" + ROW.replace(",", ";") + "\n", "utf-8", ["unknown column"]),
     ("a folder", None, "", ["does not exist", "pass a CSV"]),
-    pytest.param("binary", bytes(range(256)) * 8, "", ["is not a readable CSV"], id="binary",
-                 marks=pytest.mark.xfail(strict=True, reason=XF_ONE_LINE)),
-    pytest.param("ragged rows", HDR + "\n" + ROW + ",1,2\n" + ROW + ",1,2\n", "utf-8", ["fields"], id="ragged rows",
-                 marks=pytest.mark.xfail(strict=True, reason="pandas takes the extra leading fields as an index and "
-                                                             "shifts every value: read_profiles needs index_col=False "
-                                                             "and a field-count check")),
+    ("binary", bytes(range(256)) * 8, "", ["is not UTF-8 text"]),
+    ("NUL bytes", HDR + "\n" + ROW.replace("0.1", "0\x001") + "\n", "utf-8", ["column SD row 1 is missing or not a number"]),
+    ("ragged rows", HDR + "\n" + ROW + ",1,2\n" + ROW + ",1,2\n", "utf-8", ["row 1 has 12 fields, the header has 10"]),
+    ("a message spanning lines", HDR + ",gender\n" + ROW + ',"ma\nle"\n', "utf-8", ["gender 'ma\\nle'"]),
 ]
 
 
@@ -138,9 +133,9 @@ OPTIONS = [
     (["--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--api-key-file", "{tmp}/key.txt"],
      ["API key file", "does not exist"]),
     (["--policy", "reference", "--scenario-option", "instrument=pvq40"], ["reference policy has no human data"]),
-    pytest.param(["--network", "small_world", "--network-option", "k=abc"], ["k"], id="network option not a number",
-                 marks=pytest.mark.xfail(strict=True, reason="ValueError from int('abc') in network.build_network: "
-                                                             "needs a PopsimError naming the option")),
+    (["--network", "small_world", "--network-option", "k=abc"], ["network option k='abc'", "a whole number"]),
+    (["--network", "small_world", "--network-option", "k=2.5"], ["network option k=2.5", "a whole number"]),
+    (["--network", "small_world", "--network-option", "p=lots"], ["network option p='lots'", "a number"]),
 ]
 
 
@@ -166,8 +161,6 @@ def test_key_and_template_files(tmp_path, capsys):
     assert_one_line_error(code, err, "neither a built-in (chatml) nor a file")
 
 
-@pytest.mark.xfail(strict=True, reason="chat_template.resolve_template reads the file without catching "
-                                       "UnicodeDecodeError")
 def test_non_utf8_chat_template(tmp_path, capsys):
     tpl = write(tmp_path, "t.jinja", "{{ 'é' }}", "latin-1")
     code, _, err = cli(["run", "ess21", "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "m",
@@ -181,17 +174,15 @@ SCENARIOS = [
     ("raises on import", "raise RuntimeError('boom at import')\n", "utf-8", ["raised RuntimeError when loaded: boom"]),
     ("latin-1", "# é\nx = 'é'\n", "latin-1", ["line 2"]),
     ("no Scenario class", "x = 1\n", "utf-8", ["no Scenario subclass defined in it", "TEMPLATE.py"]),
-    pytest.param("raises in __init__", SCENARIO_OK_HEAD + "    def __init__(self):\n        raise RuntimeError('boom')\n",
-                 "utf-8", ["boom"], id="raises in __init__",
-                 marks=pytest.mark.xfail(strict=True, reason="scenario.load_scenario catches only TypeError from "
-                                                             "the constructor")),
-    pytest.param("raises in questions", SCENARIO_OK_HEAD + "    def questions(self, model, r):\n        return 1 / 0\n",
-                 "utf-8", ["ZeroDivisionError", "questions"], id="raises in questions",
-                 marks=pytest.mark.xfail(strict=True, reason="exceptions from a user scenario's methods reach the "
-                                                             "CLI as tracebacks: model.step should name file/method")),
-    pytest.param("questions returns None", SCENARIO_OK_HEAD + "    def questions(self, model, r):\n        return None\n",
-                 "utf-8", ["questions"], id="questions returns None",
-                 marks=pytest.mark.xfail(strict=True, reason="as above")),
+    ("raises in __init__", SCENARIO_OK_HEAD + "    def __init__(self):\n        raise RuntimeError('boom')\n",
+     "utf-8", ["S() raised RuntimeError: boom"]),
+    ("raises in questions", SCENARIO_OK_HEAD + "    def questions(self, model, r):\n        return 1 / 0\n",
+     "utf-8", ["questions() raised ZeroDivisionError"]),
+    ("questions returns None", SCENARIO_OK_HEAD + "    def questions(self, model, r):\n        return None\n",
+     "utf-8", ["questions() must return a list of popsim.policy.Question, got NoneType"]),
+    ("raises in apply", SCENARIO_OK_HEAD + "    def questions(self, model, r):\n        return []\n"
+     "    def apply(self, model, r, answers):\n        raise KeyError('payoff')\n", "utf-8",
+     ["apply() raised KeyError"]),
 ]
 
 
@@ -219,19 +210,11 @@ CACHES = [
     ("garbage", lambda p: p.write_bytes(b"garbage" * 1000), ["not a readable popsim cache", "left as it is"]),
     ("truncated", lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]), ["not a readable popsim cache"]),
     ("header only", lambda p: p.write_bytes(b"SQLite format 3\x00 and then nothing"), ["not a readable popsim cache"]),
-    pytest.param("another program's", lambda p: (p.unlink(), _edit_sqlite("CREATE TABLE t (x)")(p)),
-                 ["another program"], id="another program's",
-                 marks=pytest.mark.xfail(strict=True, reason="refused, but not left as it is: Cache sets journal_mode="
-                                                             "WAL (rewrites the header) before it looks at the tables")),
+    ("another program's", lambda p: (p.unlink(), _edit_sqlite("CREATE TABLE t (x)")(p)), ["another program"]),
     ("newer schema", _edit_sqlite("UPDATE popsim_meta SET value='99'"), ["has schema 99, this popsim reads 1"]),
     ("no schema row", _edit_sqlite("DELETE FROM popsim_meta"), ["has schema ?"]),
     ("a folder", None, ["is a folder"]),
-    pytest.param("schema not a number", _edit_sqlite("UPDATE popsim_meta SET value='abc'"), ["schema"],
-                 id="schema not a number", marks=pytest.mark.xfail(strict=True, reason="cache._check_or_create: "
-                                                                        "int('abc') raises ValueError")),
-    pytest.param("a damaged answer row", _edit_sqlite("UPDATE answers SET answer='{not json'"), ["damaged"],
-                 id="a damaged answer row", marks=pytest.mark.xfail(strict=True, reason="cache.get_many: a row that "
-                                                "is not an answer raises JSONDecodeError mid-run")),
+    ("schema not a number", _edit_sqlite("UPDATE popsim_meta SET value='abc'"), ["has schema abc"]),
 ]
 
 
@@ -252,6 +235,18 @@ def test_damaged_cache_is_refused_and_left_as_it_is(name, damage, fragments, sto
         assert cache.read_bytes() == before  # refused, not "repaired"
 
 
+def test_damaged_rows_in_a_cache_are_asked_again(stored, tmp_path, capsys):
+    cache = tmp_path / "c.sqlite"
+    shutil.copy(stored / "c.sqlite", cache)
+    n, _ = rows(cache)
+    _edit_sqlite("UPDATE answers SET answer='{not json' WHERE rowid IN (SELECT rowid FROM answers LIMIT 5)")(cache)
+    code, out, err = cli(["run", "ess21", "--agents", "4", "--backend", "scripted", "--seed", "1", "--cache", cache,
+                          "--out", tmp_path / "o", "--no-progress"], capsys)
+    assert code == 0 and "Traceback" not in err, err
+    assert "model calls: 5," in out  # the five damaged answers, asked again
+    assert rows(cache) == rows(stored / "c.sqlite") and rows(cache)[0] == n  # and written back as they were
+
+
 def _rewrite(name, data):
     return lambda d: (d / name).write_bytes(data)
 
@@ -266,18 +261,12 @@ RUN_DAMAGE = [
      ["answers.parquet is damaged", "cached answers make that fast"]),
     ("answers empty", _rewrite("answers.parquet", b""), ["answers.parquet is damaged"]),
     ("scores garbage", _rewrite("scores.parquet", b"garbage"), ["scores.parquet is damaged"]),
-    pytest.param("config {}", _rewrite("config.json", b"{}"), ["config.json"], id="config {}",
-                 marks=pytest.mark.xfail(strict=True, reason="load_run accepts a config without identity: the report "
-                                                             "fails with 'unknown instrument None'")),
-    pytest.param("config a list", _rewrite("config.json", b"[1, 2]"), ["config.json"], id="config a list",
-                 marks=pytest.mark.xfail(strict=True, reason="AttributeError in report: load_run must check the "
-                                                             "config is an object")),
-    pytest.param("answers without columns", lambda d: pd.DataFrame({"x": [1]}).to_parquet(d / "answers.parquet"),
-                 ["answers.parquet"], id="answers without columns",
-                 marks=pytest.mark.xfail(strict=True, reason="KeyError in report: load_run must check columns")),
-    pytest.param("figures is a file", lambda d: (shutil.rmtree(d / "figures"), (d / "figures").write_text("x")),
-                 ["figures"], id="figures is a file",
-                 marks=pytest.mark.xfail(strict=True, reason="FileExistsError from mkdir in report.make_figures")),
+    ("config {}", _rewrite("config.json", b"{}"), ["config.json is damaged", "not a popsim run record"]),
+    ("config a list", _rewrite("config.json", b"[1, 2]"), ["config.json is damaged", "not a popsim run record"]),
+    ("answers without columns", lambda d: pd.DataFrame({"x": [1]}).to_parquet(d / "answers.parquet"),
+     ["answers.parquet is damaged (no column agent, round, item, answer)"]),
+    ("figures is a file", lambda d: (shutil.rmtree(d / "figures"), (d / "figures").write_text("x")),
+     ["figures is a file", "move it away"]),
 ]
 
 
@@ -291,8 +280,9 @@ def test_report_and_compare_on_a_damaged_run_folder(name, damage, fragments, sto
     code, _, err = cli(["report", run], capsys)
     assert_one_line_error(code, err, str(run), *fragments)
     assert {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()} == kept  # nothing deleted
-    code, _, err = cli(["compare", stored / "run", run, "--out", tmp_path / "cmp.md"], capsys)
-    assert_one_line_error(code, err, str(run))
+    if name != "figures is a file":  # (compare draws no figures)
+        code, _, err = cli(["compare", stored / "run", run, "--out", tmp_path / "cmp.md"], capsys)
+        assert_one_line_error(code, err, str(run))
 
 
 STUDY_OK = 'scenario = "ess21"\n[fixed]\nn_agents = 2\nbackend = "scripted"\n[grid]\nseed = [1]\n'
@@ -310,11 +300,9 @@ STUDIES = [
      ["n_agents must be a positive whole number, got 'ten'"]),
     ("unknown strategy", STUDY_OK.replace("[grid]", '[grid]\nstrategy = ["h_nq"]'), "utf-8", ["unknown strategy 'h_nq'"]),
     ("fixed not a table", "fixed = [1]\n", "utf-8", ["[fixed] must be a table of settings"]),
-    pytest.param("unknown backend option", STUDY_OK.replace('"scripted"', '"openai"')
-                 + '[backend_options]\nbas_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n', "utf-8",
-                 ["bas_url", "did you mean 'base_url'"], id="unknown backend option",
-                 marks=pytest.mark.xfail(strict=True, reason="sweep.load_study does not check backend_options: the "
-                                                             "error only shows as a failed run, exit 0")),
+    ("unknown backend option", STUDY_OK.replace('"scripted"', '"openai"')
+     + '[backend_options]\nbas_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n', "utf-8",
+     ["[backend_options]", "bas_url", "did you mean 'base_url'"]),
 ]
 
 
@@ -335,13 +323,7 @@ def test_unknown_backend_options_are_refused_by_name():
         make_backend("openai", bas_url="http://127.0.0.1:9/v1", model="m")
 
 
-@pytest.mark.skipif(Path("/proc/sys/vm/overcommit_memory").exists()
-                    and Path("/proc/sys/vm/overcommit_memory").read_text().strip() != "0",
-                    reason="only where the kernel refuses a 261 GiB allocation outright (heuristic overcommit)")
-@pytest.mark.xfail(strict=True, reason="no upper bound on --agents: 10^9 agents raise MemoryError (traceback), and "
-                                       "5*10^7 reference agents are killed by the kernel's OOM killer after eating "
-                                       "all memory; the model needs a limit with a one-line error")
 def test_a_population_too_large_for_memory(tmp_path, capsys):
     code, _, err = cli(["run", "ess21", "--policy", "reference", "--agents", "1000000000", "--out", tmp_path / "o",
                         "--no-progress"], capsys)
-    assert_one_line_error(code, err, "--agents")
+    assert_one_line_error(code, err, "--agents 1,000,000,000 needs about", "GiB of memory", "use at most about")

@@ -37,20 +37,42 @@ class Backend(Protocol):
         """What the run record says about this backend (never a secret)."""
 
 
-def make_backend(name: str = "embedded", **settings) -> Backend:
+def backend_class(name: str) -> type:
     if name == "embedded":
         from .embedded import EmbeddedBackend
 
-        return EmbeddedBackend(**settings)
+        return EmbeddedBackend
     if name == "openai":
         from .openai_compat import OpenAIBackend
 
-        return OpenAIBackend(**settings)
+        return OpenAIBackend
     if name == "scripted":
         from .scripted import ScriptedBackend
 
-        return ScriptedBackend(**settings)
+        return ScriptedBackend
     raise unknown("backend", name, BACKENDS)
+
+
+def backend_options(name: str) -> list[str]:
+    """The options (keyword arguments) a backend takes."""
+    import inspect
+
+    params = inspect.signature(backend_class(name).__init__).parameters.values()
+    return [p.name for p in params if p.name != "self" and p.kind is not p.VAR_KEYWORD]
+
+
+def check_backend_options(name: str, options: dict) -> None:
+    """Refuse an option the backend does not take, by name, without building the backend (no model loaded)."""
+    known = backend_options(name)
+    for key in options:
+        if key not in known:
+            raise unknown(f"{name} backend option", key, known)
+
+
+def make_backend(name: str = "embedded", **settings) -> Backend:
+    cls = backend_class(name)
+    check_backend_options(name, settings)
+    return cls(**settings)
 
 
 __all__ = ["Backend", "BACKENDS", "make_backend", "Ask", "OptionDistribution"]

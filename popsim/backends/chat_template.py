@@ -30,7 +30,10 @@ def resolve_template(spec: str | None) -> str:
     if not path.is_file():
         raise PopsimError(f"chat template {spec!r} is neither a built-in ({', '.join(BUILTIN)}) nor a file; "
                           "pass chatml or the path of a Jinja template")
-    return path.read_text(encoding="utf-8")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise PopsimError(f"chat template file {path} is not UTF-8 text; save it as UTF-8") from None
 
 
 def _raise(message):

@@ -9,20 +9,17 @@ naming logprobs: the backend then samples for the rest of the run), or the optio
 apart from one token (0-10 scales on chat), k completions are sampled and parsed instead, and every
 parse failure is counted.
 
-Faults (see docs/reliability.md): a request failing with HTTP 429, 408, 409, 5xx, a timeout, a
-dropped connection or a malformed body is retried up to `max_retries` times, after
-`backoff * 2**attempt * U(0.5, 1)` seconds (at most `max_backoff`), or after at least the server's
-Retry-After / retry-after-ms when it sends one (more than `max_retry_after` seconds fails the ask at
-once). An ask that still fails comes back missing with its reason (the engine never caches it). Once
-two asks in a row have failed every retry, later asks are tried once each until one is answered (a dead
-server is not retried ask by ask); after `error_budget` asks in a row have failed it is taken to be down:
-asks in flight stop, queued asks are not sent, and `BackendUnavailable` says so (rerunning resumes from
-the cache). `stats()` counts requests, failed requests by reason, retries, failed asks and sampled asks.
+Faults (docs/reliability.md): HTTP 429/408/409/5xx, timeouts, dropped connections and malformed bodies
+are retried (`max_retries`) after `backoff * 2**attempt * U(0.5, 1)` s (at most `max_backoff`), or after
+at least the server's Retry-After. An ask that still fails comes back missing with its reason (never
+cached). Once two asks in a row failed every retry, later asks get one try each until one is answered;
+`error_budget` failed asks in a row (or a refused key) stop the backend: `BackendUnavailable`. `stats()`
+counts requests, failed requests by reason, retries, failed and sampled asks.
 
 The API key comes from the environment (`OPENAI_API_KEY` by default) or a file the user names; it is
-never written anywhere, and it is cut out of every message built from a server's answer (some proxies
-echo the Authorization header in their 401 bodies). Base URLs are shown without user:password and
-query. Several base URLs are served by least load.
+never written anywhere and is cut out of every message built from a server's answer (proxies may echo
+the Authorization header). URLs are shown without user:password and query. Several base URLs are
+served by least load.
 """
 
 from __future__ import annotations
@@ -100,27 +97,22 @@ class OpenAIBackend:
                  max_backoff: float = 30.0, max_retry_after: float = 120.0, top_logprobs: int = 20,
                  samples: int = 10, sample_temperature: float = 1.0, chat_template: str | None = None,
                  error_budget: int = 25, chunk_size: int | None = None, check: bool = True, **unknown_options):
-        if unknown_options:  # options are checked, not ignored: a typo must not silently mean the default
-            import inspect
+        if unknown_options:  # checked, not ignored: a typo must not silently mean the default
+            from . import check_backend_options
 
-            known = [p for p in inspect.signature(OpenAIBackend.__init__).parameters if p not in ("self", "unknown_options")]
-            raise unknown("openai backend option", next(iter(unknown_options)), known)
+            check_backend_options("openai", unknown_options)
         if not base_url:
             raise PopsimError("the openai backend needs --base-url (e.g. http://127.0.0.1:8000/v1)")
         if not model:
             raise PopsimError("the openai backend needs --model (the name the server serves)")
         if api not in APIS:
             raise unknown("API", api, APIS)
-        if int(concurrency) < 1:
-            raise PopsimError(f"concurrency must be at least 1, got {concurrency}")
-        for label, v, low in (("max_retries", max_retries, 0), ("error_budget", error_budget, 1),
-                              ("samples", samples, 1)):
-            if int(v) < low:
-                raise PopsimError(f"{label} must be at least {low}, got {v}")
-        for label, v in (("timeout", timeout), ("backoff", backoff), ("max_backoff", max_backoff),
-                         ("max_retry_after", max_retry_after)):
-            if not float(v) >= 0 or (label == "timeout" and float(v) == 0):
-                raise PopsimError(f"{label} must be a positive number of seconds, got {v}")
+        for label, v, low in (("concurrency", concurrency, 1), ("max_retries", max_retries, 0),
+                              ("error_budget", error_budget, 1), ("samples", samples, 1), ("timeout", timeout, 1e-3),
+                              ("backoff", backoff, 0), ("max_backoff", max_backoff, 0),
+                              ("max_retry_after", max_retry_after, 0)):
+            if not float(v) >= low:
+                raise PopsimError(f"{label} must be at least {low:g}, got {v}")
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         urls = [u.strip() for part in urls for u in str(part).split(",") if u.strip()]
         self.base_urls = [check_base_url(u) for u in urls]
@@ -241,12 +233,14 @@ class OpenAIBackend:
         return fp
 
     def describe(self) -> dict:
+        """The run record's backend entry (no secret); `faults` are `stats()` at the time of the call (the run
+        record is made after the run, so they are the faults the run survived)."""
         return {"backend": self.name, "model": self.model, "base_urls": list(self.public_urls), "api": self.api,
                 "concurrency": self.concurrency,
                 "retry": {"max_retries": self.max_retries, "backoff": self.backoff, "max_backoff": self.max_backoff,
                           "max_retry_after": self.max_retry_after, "timeout": self.timeout,
                           "error_budget": self.error_budget},
-                **self.fingerprint()}
+                **self.fingerprint(), "faults": self.stats()}
 
     def stats(self) -> dict:
         """Faults met so far: requests, failed requests by reason, retries, failed and sampled asks."""
@@ -281,7 +275,7 @@ class OpenAIBackend:
                 last = f"connection error ({type(exc.__cause__).__name__ if exc.__cause__ else 'reset'})"
             except openai.APIStatusError as exc:
                 code, body = exc.status_code, self.redact(_body(exc))
-                if code == 429 and "insufficient_quota" in body:
+                if code == 429 and "insufficient_quota" in str(getattr(exc, "body", "")):
                     raise self._stop_all("HTTP 429: the account has no quota left (insufficient_quota); retrying "
                                          "cannot help") from None
                 if code in (401, 403):
@@ -464,8 +458,8 @@ class OpenAIBackend:
             sent = self.requests
         why = "; ".join(f"{r} x{n}" for n, r in reasons) or "see above"
         return (f"the server at {', '.join(self.public_urls)} looks down: {self.error_budget} asks in a row failed "
-                f"after {self.max_retries + 1} attempts each ({why}; {sent} requests sent in all). Stopped instead "
-                f"of retrying further; {tail}")
+                f"({why}; {sent} requests in all, up to {self.max_retries + 1} per ask). Stopped instead of retrying "
+                f"further; {tail}")
 
     def complete(self, asks: Sequence[Ask], *, max_tokens: int = 16, temperature: float = 0.0) -> list[str]:
         def one(a: Ask) -> str:
@@ -528,11 +522,8 @@ def _body(exc) -> str:
     """The server's error message of an APIStatusError (its JSON `message` if there is one)."""
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
-        msg = body.get("message") or body.get("error") or body
-        return str(msg)
-    if body is not None:
-        return str(body)
-    return str(getattr(exc, "message", "") or exc)
+        return str(body.get("message") or body.get("error") or body)
+    return str(body if body is not None else (getattr(exc, "message", "") or exc))
 
 
 def _retry_after(exc) -> float | None:
@@ -543,22 +534,15 @@ def _retry_after(exc) -> float | None:
         return None
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         v = headers.get(name)
-        if not v:
-            continue
         try:
             x = float(v) * scale
-        except ValueError:
-            if name == "retry-after":
-                try:
-                    when = email.utils.parsedate_to_datetime(v)
-                    return max(0.0, when.timestamp() - time.time())
-                except (TypeError, ValueError, OverflowError):
-                    return None
-            continue
-        if math.isnan(x):
-            return None
-        return max(0.0, x)
-    return None
+            return None if math.isnan(x) else max(0.0, x)
+        except (TypeError, ValueError):
+            pass
+    try:  # RFC 9110 also allows an HTTP date
+        return max(0.0, email.utils.parsedate_to_datetime(headers.get("retry-after")).timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _logsumexp(vals):
