@@ -86,9 +86,10 @@ class PopulationModel(mesa.Model):
                               accuracy=accuracy, profiles=profiles, female_share=female_share)
         self.population = pop
         responses = pop.responses.set_index("agent")
+        twins = responses.to_dict("index") if len(responses.columns) else {}
         for row in pop.agents.itertuples(index=False):
             prof = ValueProfile(tuple(float(getattr(row, c)) for c in CODES10), float(row.mrat))
-            resp = responses.loc[row.agent].to_dict() if len(responses.columns) else None
+            resp = twins.get(row.agent)
             ValueAgent(self, index=int(row.agent), profile=prof, prime=row.prime or None, gender=row.gender,
                        respondent=resp)
         self.ordered_agents = sorted(self.agents, key=lambda a: a.index)
@@ -147,6 +148,7 @@ class PopulationModel(mesa.Model):
 
     def _record(self, answers: list[Answer]):
         r = self._rows
+        lists: dict[int, list] = {}  # answers read from one distribution share their probabilities
         for a in answers:
             q = a.question
             r["agent"].append(q.agent.index)
@@ -155,7 +157,10 @@ class PopulationModel(mesa.Model):
             r["kind"].append(q.kind)
             r["answer"].append(a.point)
             r["expected"].append(a.expected)
-            r["probs"].append(list(a.probs))
+            probs = lists.get(id(a.probs))
+            if probs is None:
+                probs = lists[id(a.probs)] = list(a.probs)
+            r["probs"].append(probs)
             r["order"].append(a.order)
             r["validity"].append(a.validity)
             r["prompt_hash"].append(a.prompt_hash)

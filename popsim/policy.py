@@ -9,6 +9,8 @@ pipeline is unbiased, and the human-like ceiling every LLM run is shown against.
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
@@ -48,9 +50,12 @@ class Answer:
     prompt_hash: str
     method: str
     error: str | None = None
+    mean: float | None = None  # the expected scale point, when the policy computed it already
 
     @property
     def expected(self) -> float:
+        if self.mean is not None:
+            return self.mean
         pts = np.asarray(self.question.item.scale.points, float)
         return float(np.dot(self.probs, pts)) if self.error is None else float("nan")
 
@@ -87,11 +92,18 @@ class LLMPolicy:
         built = []
         personas: dict[int, str | None] = {}
         same: dict[tuple, "Ask"] = {}  # identical prompts share one Ask object (hashed once downstream)
+        fixed: dict[int, prompts.Presentation] = {}  # a fixed option order is the same for every agent
+        shuffled = self.option_order == "random"
         for q in questions:
             a = q.agent
             if a.unique_id not in personas:
                 personas[a.unique_id] = self.persona(a)
-            pres = prompts.present_options(q.item, self.option_order, a.answer_rng)
+            if shuffled:
+                pres = prompts.present_options(q.item, self.option_order, a.answer_rng)
+            else:
+                pres = fixed.get(id(q.item))
+                if pres is None:
+                    pres = fixed[id(q.item)] = prompts.present_options(q.item, self.option_order)
             key = (personas[a.unique_id], q.item.id, q.instruction, q.question, a.gender, pres.labels, pres.points)
             ask = same.get(key)
             if ask is None:
@@ -104,30 +116,46 @@ class LLMPolicy:
         built = self.build(questions)
         dists = self.engine.resolve([b[2] for b in built], desc=desc)
         hashes: dict[int, str] = {}
-        probs: dict[int, np.ndarray] = {}  # identical asks get the same distribution object from the engine
+        # identical asks get the same distribution object from the engine: read each (distribution, option
+        # order, scale) once; per answer only the agent's own draw remains
+        read: dict[tuple, _Reading] = {}
         out = []
         for (q, pres, ask), d in zip(built, dists):
             h = hashes.get(id(ask))
             if h is None:
                 h = hashes[id(ask)] = ask.prompt_hash
-            if d.ok and id(d) not in probs:
-                probs[id(d)] = d.probs(self.temperature)
-            out.append(self._read(q, pres, h, d, probs.get(id(d))))
+            key = (id(d), pres.points, q.item.scale.points)
+            r = read.get(key)
+            if r is None:
+                r = read[key] = _Reading.of(d, pres, q.item.scale.points, self.temperature)
+            u = q.agent.answer_rng.random()  # always drawn: a missing answer does not shift later draws
+            point = r.points[min(bisect.bisect_right(r.cdf, u * r.cdf[-1]), len(r.points) - 1)] if r.cdf else math.nan
+            out.append(Answer(q, float(point), r.probs, r.validity, r.order, h, d.method, d.error, r.mean))
         return out
 
-    def _read(self, q: Question, pres: prompts.Presentation, prompt_hash: str, d: OptionDistribution,
-              p_shown: np.ndarray | None = None) -> Answer:
-        u = q.agent.answer_rng.random()  # always drawn: a missing answer does not shift later draws
-        points = q.item.scale.points
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """One option distribution as read for one option order: probabilities in scale order, their running sum
+    (the inverse-CDF draw of `sample_point`), expected point, validity mass."""
+
+    points: tuple[int, ...]
+    probs: tuple[float, ...]
+    cdf: tuple[float, ...]
+    mean: float
+    validity: float
+    order: str
+
+    @classmethod
+    def of(cls, d: OptionDistribution, pres: prompts.Presentation, points: tuple[int, ...],
+           temperature: float) -> "_Reading":
         if not d.ok:
-            return Answer(q, float("nan"), tuple(float("nan") for _ in points), float("nan"), pres.order_string,
-                          prompt_hash, d.method, d.error)
-        if p_shown is None:
-            p_shown = d.probs(self.temperature)
-        by_point = dict(zip(pres.points, p_shown))
+            nan = float("nan")
+            return cls(tuple(points), tuple(nan for _ in points), (), nan, nan, pres.order_string)
+        by_point = dict(zip(pres.points, d.probs(temperature)))
         probs = np.array([by_point[p] for p in points])
-        return Answer(q, float(sample_point(points, probs, u)), tuple(float(x) for x in probs),
-                      d.validity_mass, pres.order_string, prompt_hash, d.method)
+        return cls(tuple(points), tuple(float(x) for x in probs), tuple(float(c) for c in np.cumsum(probs)),
+                   float(np.dot(probs, np.asarray(points, float))), d.validity_mass, pres.order_string)
 
 
 class ReferencePolicy:

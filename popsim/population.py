@@ -392,28 +392,28 @@ def _conditioned(sampler: RespondentSampler, primes: list, rng: np.random.Genera
     need: dict[str, list[int]] = {}
     for i, p in enumerate(primes):
         need.setdefault(p or "", []).append(i)
-    found: dict[str, list[pd.Series]] = {k: [] for k in need}
-    out = [None] * len(primes)
+    found: dict[str, list[pd.DataFrame]] = {k: [] for k in need}
+    have = dict.fromkeys(need, 0)
     draws = 0
     batch = 20000
-    while any(len(found[k]) < len(v) for k, v in need.items()):
+    while any(have[k] < len(v) for k, v in need.items()):
         resp = sampler.draw(batch, rng)
         draws += batch
         top = dominant_values(centered_profiles(resp[sampler.value_items]).to_numpy())
         for k, idx in need.items():
-            missing = len(idx) - len(found[k])
+            missing = len(idx) - have[k]
             if missing <= 0:
                 continue
             rows = np.flatnonzero(top == k)[:missing]
-            found[k].extend(resp.iloc[r] for r in rows)
+            found[k].append(resp.iloc[rows])
+            have[k] += len(rows)
         if draws > 5_000_000:
-            short = [k for k, v in need.items() if len(found[k]) < len(v)]
+            short = [k for k, v in need.items() if have[k] < len(v)]
             raise PopsimError(f"could not draw respondents whose top value is {', '.join(short)} "
                               f"from {sampler.sample} (too rare); use fewer agents or another strategy")
-    for k, idx in need.items():
-        for i, row in zip(idx, found[k]):
-            out[i] = row
-    return pd.DataFrame(out).reset_index(drop=True).astype(int)
+    rows = pd.concat([part for k in need for part in found[k]], ignore_index=True)
+    positions = np.array([i for idx in need.values() for i in idx])  # the agent each row goes to
+    return rows.iloc[np.argsort(positions, kind="stable")].reset_index(drop=True).astype(int)
 
 
 def _custom(profiles, rng, sampler, female_share, record) -> Population:
