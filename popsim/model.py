@@ -150,22 +150,22 @@ class PopulationModel(mesa.Model):
         r = self._rows
         lists: dict[int, list] = {}  # answers read from one distribution share their probabilities
         for a in answers:
-            q = a.question
-            r["agent"].append(q.agent.index)
-            r["round"].append(self.round)
-            r["item"].append(q.item.id)
-            r["kind"].append(q.kind)
-            r["answer"].append(a.point)
-            r["expected"].append(a.expected)
-            probs = lists.get(id(a.probs))
-            if probs is None:
-                probs = lists[id(a.probs)] = list(a.probs)
-            r["probs"].append(probs)
-            r["order"].append(a.order)
-            r["validity"].append(a.validity)
-            r["prompt_hash"].append(a.prompt_hash)
-            r["method"].append(a.method)
-            r["error"].append(a.error)
+            if id(a.probs) not in lists:
+                lists[id(a.probs)] = list(a.probs)
+        qs = [a.question for a in answers]
+        r["agent"].extend([q.agent.index for q in qs])
+        r["round"].extend([self.round] * len(answers))
+        r["item"].extend([q.item.id for q in qs])
+        r["kind"].extend([q.kind for q in qs])
+        r["answer"].extend([a.point for a in answers])
+        r["expected"].extend([a.expected for a in answers])
+        r["probs"].extend([lists[id(a.probs)] for a in answers])
+        r["order"].extend([a.order for a in answers])
+        r["validity"].extend([a.validity for a in answers])
+        r["prompt_hash"].extend([a.prompt_hash for a in answers])
+        r["method"].extend([a.method for a in answers])
+        r["error"].extend([a.error for a in answers])
+        for q, a in zip(qs, answers):
             if q.kind == "decision":
                 self.datacollector.add_table_row("choices", {"round": self.round, "agent": q.agent.index,
                                                              "item": q.item.id, "choice": a.point})

@@ -165,6 +165,7 @@ class ReferencePolicy:
 
     def answer(self, questions: Sequence[Question], *, desc: str = "") -> list[Answer]:
         out = []
+        shown: dict[tuple, tuple[tuple[float, ...], str]] = {}  # (item, point) -> one-hot probs, order shown
         for q in questions:
             resp = q.agent.respondent
             if resp is None or q.item.id not in resp:
@@ -173,9 +174,12 @@ class ReferencePolicy:
                     "carry the ESS-21 value items and (for DE_ESS9) the 14 ESS attitude questions; use --policy llm")
             q.agent.answer_rng.random()  # same random stream as the LLM policy
             point = int(resp[q.item.id])
-            probs = tuple(1.0 if p == point else 0.0 for p in q.item.scale.points)
-            order = ",".join(str(p) for p in q.item.scale.points)
-            out.append(Answer(q, float(point), probs, float("nan"), order, "", "reference"))
+            seen = shown.get((id(q.item), point))
+            if seen is None:
+                pts = q.item.scale.points
+                seen = shown[(id(q.item), point)] = (tuple(1.0 if p == point else 0.0 for p in pts),
+                                                     ",".join(str(p) for p in pts))
+            out.append(Answer(q, float(point), seen[0], float("nan"), seen[1], "", "reference", None, float(point)))
         return out
 
 

@@ -69,3 +69,19 @@ def test_compare_distributions_errors():
         compare_distributions(pd.DataFrame({"agent": [1], "item": ["q"], "answer": ["yes"]}), human)
     with pytest.raises(PopsimError, match="columns agent, item, answer"):
         compare_distributions(pd.DataFrame({"item": ["q"], "answer": [1]}), human)
+
+
+def test_bootstrap_ci_of_the_mean_is_the_resampling_bootstrap():
+    """The CI from answer counts (Multinomial) matches resampling agents with replacement (the textbook
+    percentile bootstrap) and the normal theory interval mean +- 1.96 sd / sqrt(n), within Monte Carlo error."""
+    rng = np.random.default_rng(4)
+    x = rng.choice([1, 2, 3, 4, 5, 6], size=400, p=[0.05, 0.1, 0.2, 0.3, 0.25, 0.1]).astype(float)
+    sim = pd.DataFrame({"agent": np.arange(x.size), "item": "q", "answer": x})
+    human = pd.DataFrame({"item": "q", "answer": [1, 2, 3, 4, 5, 6], "share": [1 / 6] * 6})
+    row = compare_distributions(sim, human, n_boot=4000, seed=1).iloc[0]
+    boots = x[rng.integers(0, x.size, (4000, x.size))].mean(axis=1)
+    low, high = np.percentile(boots, [2.5, 97.5])
+    half = 1.96 * x.std(ddof=1) / np.sqrt(x.size)
+    assert abs(row["sim_low"] - low) < 0.02 and abs(row["sim_high"] - high) < 0.02
+    assert abs(row["sim_low"] - (x.mean() - half)) < 0.02 and abs(row["sim_high"] - (x.mean() + half)) < 0.02
+    assert row["sim_mean"] == x.mean() and row["n"] == 400
