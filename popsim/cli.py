@@ -234,6 +234,9 @@ def cmd_replicate(args) -> int:
         return 0
     path = replicate(out=args.out, scale=args.scale, backend=args.backend, backend_options=backend_options(args),
                      cache_path=args.cache, seeds=args.seeds, progress=not args.no_progress, overwrite=args.overwrite)
+    eng = json.loads((path.parent / "replicate.json").read_text(encoding="utf-8")).get("engine") or {}
+    if eng:
+        print(f"asks: {eng['asks']}, model calls: {eng['calls']}, cache hits: {eng['hits']}, failed: {eng['failed']}")
     print(f"report: {path}")
     return 0
 

@@ -126,10 +126,10 @@ def replicate(*, out: str | Path = "runs/replicate", scale: str = "small", backe
     started = time.time()
     tasks = plan(scale, backend=backend, seeds=seeds)
     seed_list = sorted({t["point"]["seed"] for t in tasks if t["name"].startswith("rq3-")})
-    statuses = _execute(root, tasks, cache, backend_options, progress)
+    statuses = _execute(root, tasks, cache, backend_options, progress, overwrite)
     acc = accuracy_from(root / "runs" / f"rq3-uniform-s{seed_list[0]}")
     tasks2 = model_specific_tasks(scale, backend=backend, accuracy=acc, seeds=seed_list)
-    statuses += _execute(root, tasks2, cache, backend_options, progress)
+    statuses += _execute(root, tasks2, cache, backend_options, progress, overwrite)
     failed = [s for s in statuses if s["status"] == "failed"]
     if failed:
         raise PopsimError(f"{len(failed)} replication runs failed (first: {failed[0]['id']}: {failed[0]['error']}); "
@@ -137,20 +137,35 @@ def replicate(*, out: str | Path = "runs/replicate", scale: str = "small", backe
     results = analyze(root, scale=scale, seeds=seed_list, accuracy=acc)
     results["seconds"] = round(time.time() - started, 1)
     results["runs"] = statuses
+    results["engine"] = engine_totals(root / "runs", [s["id"] for s in statuses])
     (root / "replicate.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
     (root / "report.md").write_text(render(results), encoding="utf-8")
     return root / "report.md"
 
 
-def _execute(root: Path, tasks: list[dict], cache: Path, backend_options: dict | None, progress: bool) -> list[dict]:
+def _execute(root: Path, tasks: list[dict], cache: Path, backend_options: dict | None, progress: bool,
+             overwrite: bool = False) -> list[dict]:
+    """Each run in turn; finished run folders are reused unless `overwrite` (cached answers are reused always)."""
     out = []
     for i, t in enumerate(tasks, 1):
         if progress:
             print(f"replicate: [{i}/{len(tasks)}] {t['name']}", flush=True)
         res = run_point({"out": str(root / "runs" / t["name"]), "point": t["point"], "cache": str(cache),
-                         "backend_options": backend_options, "scenario_options": t["scenario_options"]})
+                         "backend_options": backend_options, "scenario_options": t["scenario_options"],
+                         "redo": overwrite})
         out.append(res)
     return out
+
+
+def engine_totals(runs: Path, names: list[str]) -> dict:
+    """Asks, model calls and cache hits summed over the runs' records (what this invocation's runs did when
+    they were made; a reused run counts what it did then)."""
+    tot = {"asks": 0, "calls": 0, "hits": 0, "failed": 0}
+    for name in names:
+        eng = json.loads((runs / name / "config.json").read_text()).get("engine") or {}
+        for k in tot:
+            tot[k] += int(eng.get(k) or 0)
+    return tot
 
 
 def accuracy_from(run_dir: Path) -> dict[str, float]:
@@ -336,7 +351,10 @@ def render(res: dict) -> str:
     vp = rq1["value_prompt"]
     L = [f"# popsim replicate ({res['scale']} scale)", "",
          "The three research questions of Yehudai, Rozen & Gera (GEM 2026) with the baselines and controls its "
-         f"reviewers asked for. Seeds {res['seeds']}; run time {res.get('seconds')} s; every run folder is under "
+         f"reviewers asked for. Seeds {res['seeds']}; run time {res.get('seconds')} s"
+         + (f" ({res['engine']['asks']:,} asks: {res['engine']['calls']:,} model calls, "
+            f"{res['engine']['hits']:,} cache hits, {res['engine']['failed']:,} failed)" if res.get("engine") else "")
+         + "; every run folder is under "
          "`runs/` and every number below is in `replicate.json`.", ""]
     # RQ1
     L += ["## RQ1: does value prompting induce coherent, value-specific behaviour?", "",

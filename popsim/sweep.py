@@ -155,13 +155,13 @@ def slug(point: dict) -> str:
 
 
 def run_point(task: dict) -> dict:
-    """Run (or reuse) one setting; never raises for a user error (the error is recorded)."""
+    """Run (or reuse, unless `task["redo"]`) one setting; never raises for a user error (the error is recorded)."""
     from .runs import execute
 
     out = Path(task["out"])
     point = dict(task["point"])
     started = time.time()
-    if (out / "metrics.json").exists() and (out / "config.json").exists():
+    if not task.get("redo") and (out / "metrics.json").exists() and (out / "config.json").exists():
         return {"id": out.name, "status": "reused", "seconds": 0.0, "error": None}
     kwargs = dict(point)
     seed = kwargs.pop("seed", 0)

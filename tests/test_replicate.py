@@ -51,6 +51,18 @@ def test_rerun_makes_no_model_calls_and_report_rebuilds_from_folder(tiny, capsys
     assert after.split("## RQ1")[1] == before.split("## RQ1")[1]
 
 
+def test_overwrite_redoes_every_run_from_the_cache(tiny, capsys):
+    root, cache, _ = tiny
+    stamps = {p.name: (p / "config.json").stat().st_mtime_ns for p in (root / "runs").iterdir()}
+    assert main(["replicate", "--scale", "tiny", "--backend", "scripted", "--out", str(root), "--cache", str(cache),
+                 "--overwrite", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "model calls: 0," in out  # every answer from the cache
+    assert all((root / "runs" / n / "config.json").stat().st_mtime_ns > t for n, t in stamps.items())  # all redone
+    eng = json.loads((root / "replicate.json").read_text())["engine"]
+    assert eng["calls"] == 0 and eng["hits"] > 0 and eng["asks"] >= eng["hits"]
+
+
 def test_circle_test_on_a_perfect_circumplex():
     S = [[1 - circular_distance(a, b) / 5 for b in CODES10] for a in CODES10]
     res = circle_test(__import__("numpy").array(S), n_perm=999)
