@@ -398,7 +398,11 @@ def _game_md(m: dict) -> list[str]:
     L += ["Correlation of each value (agent profile, centered) with the agent's mean share; `expected_sign` from "
           f"{ref.get('source', 'the literature').split(',')[0]} / Sagiv et al. 2011 (+1 up, -1 down, 0 no claim); "
           "q: Benjamini-Hochberg over the 10 values.", ""]
-    L += _table(_frame(g["value_correlations"]), ["value", "r", "p", "q", "expected_sign", "sign_ok"], 3)
+    vc = _frame(g["value_correlations"])
+    if "sign_ok" in vc:  # as published: yes / no; n/a where the literature makes no claim
+        vc["sign_ok"] = [("n/a" if x is None or (isinstance(x, float) and np.isnan(x)) else "yes" if x else "no")
+                         for x in vc["sign_ok"].astype(object)]
+    L += _table(vc, ["value", "r", "p", "q", "expected_sign", "sign_ok"], 3)
     return L
 
 
