@@ -75,13 +75,14 @@ def child(kind: str, n: int) -> dict:
 def measured_costs(default: float) -> dict:
     """Seconds per model call measured by the other benchmarks (full results preferred over --quick)."""
     costs = {"unique_s_per_call": default, "dominant_s_per_call": default, "source": "--seconds-per-call"}
-    for suffix in ("", "_quick"):
-        u, d = RESULTS / f"unique{suffix}.json", RESULTS / f"dominant{suffix}.json"
-        if u.exists() and d.exists():
-            costs["unique_s_per_call"] = json.loads(u.read_text())["summary"]["popsim_seconds_per_ask"]
-            costs["dominant_s_per_call"] = json.loads(d.read_text())["summary"]["popsim_model_seconds_per_call"]
-            costs["source"] = f"{u.name}, {d.name}"
-            break
+    uniques = [RESULTS / n for n in ("unique.json", "unique_quick.json")]
+    dominants = [RESULTS / n for n in ("dominant.json", "dominant_7items.json", "dominant_quick.json")]
+    u = next((f for f in uniques if f.exists()), None)
+    d = next((f for f in dominants if f.exists()), None)
+    if u is not None and d is not None:
+        costs["unique_s_per_call"] = json.loads(u.read_text())["summary"]["popsim_seconds_per_ask"]
+        costs["dominant_s_per_call"] = json.loads(d.read_text())["summary"]["popsim_model_seconds_per_call"]
+        costs["source"] = f"{u.name}, {d.name}"
     return costs
 
 

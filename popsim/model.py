@@ -27,8 +27,8 @@ ANSWER_COLUMNS = ["agent", "round", "item", "kind", "answer", "expected", "probs
                   "prompt_hash", "method", "error"]
 
 
-#: peak memory per agent of a run, measured: 100,000 reference-respondent agents on ESS-21 peaked at 3.4 GiB
-#: with the report (docs/reliability.md); LLM runs keep the same per-agent rows
+#: peak memory per agent of a run, with room to spare: 100,000 reference-respondent agents on ESS-21 peaked at
+#: 2.3 GiB with the report, the LLM policy's own work at 1.9 GiB (docs/reliability.md, benchmarks/README.md)
 BYTES_PER_AGENT = 36 * 1024
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-#: peak RSS allowed for a reference-policy run of n agents: the interpreter, libraries and report (10,000 agents
-#: peaked at 973 MB in CI, 100,000 at 3.4 GiB: about 640 MB + 28 KB per agent), with 25% to spare
+#: peak RSS allowed for a reference-policy run of n agents: the interpreter, libraries and report, plus a
+#: per-agent share (measured: 10,000 agents 609-973 MB, in CI the most; 100,000 agents 2,278 MB), with room to spare
 BASE_MB, PER_AGENT_KB = 800, 36
 
 _CHILD = """
