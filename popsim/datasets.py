@@ -190,11 +190,10 @@ def value_correlations(sample: str | None = None, scoring: str | None = None) ->
 
 def value_correlation_matrix(sample: str, scoring: str = "centered") -> pd.DataFrame:
     """The 10x10 value correlation matrix of a sample, rows and columns in circular order."""
-    from .values import CODES10
-
+    order = list(values_json()["circular_order_10"])
     df = value_correlations(sample, scoring)
     m = df.pivot(index="value_a", columns="value_b", values="r")
-    return m.loc[list(CODES10), list(CODES10)]
+    return m.loc[order, order]
 
 
 def item_stats(sample: str | None = None) -> pd.DataFrame:

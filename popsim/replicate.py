@@ -30,7 +30,7 @@ from . import analysis
 from .errors import PopsimError, unknown
 from .report import _frame, _table, fmt
 from .sweep import run_point, summarize
-from .values import CODES10, NAMES, circular_distance
+from .values import CODES10, circular_distance
 
 SCALES: dict[str, dict] = {
     # a quick check of the pipeline (scripted or reference backends, CI)
@@ -272,7 +272,7 @@ def analyze(root: Path, *, scale: str, seeds: list[int], accuracy: dict) -> dict
 
 def rq1_style(run_dir: Path) -> dict:
     """Endorsement per induction x dimension, and the circumplex test of the values' behaviour profiles."""
-    from .runs import load_run
+    from .run_folder import load_run
 
     run = load_run(run_dir)
     meta = pd.DataFrame(run.config["scenario"]["statements"])
@@ -348,7 +348,6 @@ def paper_table(res: dict) -> list[dict]:
 
 def render(res: dict) -> str:
     rq1, rq2 = res["rq1"], res["rq2"]
-    vp = rq1["value_prompt"]
     L = [f"# popsim replicate ({res['scale']} scale)", "",
          "The three research questions of Yehudai, Rozen & Gera (GEM 2026) with the baselines and controls its "
          f"reviewers asked for. Seeds {res['seeds']}; run time {res.get('seconds')} s"

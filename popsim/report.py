@@ -15,8 +15,8 @@ import pandas as pd
 from . import analysis, datasets, figures
 from .errors import PopsimError
 from .evaluation import SAMPLE_LABELS, evaluate
-from .runs import Run, load_run
-from .values import CODES10, NAMES
+from .run_folder import Run, load_run
+from .values import CODES10
 
 #: verdict thresholds on the noise-free prime effect (expected answers, centered scale points)
 STEERABLE_DIFF = 0.2

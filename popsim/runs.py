@@ -1,4 +1,4 @@
-"""Run folders: execute a run and write everything it depends on; read a run back.
+"""Run folders: execute a run and write everything it depends on (reading one back: `run_folder.py`).
 
 A run folder holds:
 - `config.json`: every resolved setting, the backend and model, package versions, git revision,
@@ -24,14 +24,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .errors import PopsimError, RunInterrupted
 from .instruments import load_instrument, score
-from .values import CODES10
+from .run_folder import RUN_FILES, Run, load_run  # noqa: F401  (re-exported: popsim.runs.load_run)
 
-RUN_FILES = ("config.json", "agents.parquet", "answers.parquet")
 #: settings that define what a run is (a folder holding a run with other values is another run)
 IDENTITY = ("scenario", "n_agents", "population", "strategy", "prompt_style", "policy", "temperature",
             "option_order", "template_variant", "network", "seed", "backend", "model", "scenario_options",
@@ -205,81 +203,3 @@ def score_answers(answers: pd.DataFrame, instrument: str) -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True)
     out["agent"] = out["agent"].astype(int)
     return out
-
-
-# ------------------------------------------------------------------------------- reading
-
-
-@dataclass
-class Run:
-    """A run folder read back: tables and records (what reports, comparisons and the page use)."""
-
-    path: Path
-    config: dict
-    agents: pd.DataFrame
-    answers: pd.DataFrame
-    scores: pd.DataFrame | None
-    responses: pd.DataFrame | None
-    outcomes: pd.DataFrame | None
-    choices: pd.DataFrame | None
-
-    @property
-    def label(self) -> str:
-        i = self.config.get("identity", {})
-        return f"{self.path.name} ({i.get('scenario')}, {i.get('prompt_style') if i.get('policy') == 'llm' else 'reference'})"
-
-    def centered(self, basis: str = "sampled") -> pd.DataFrame:
-        """agents x 10 centered value scores measured in this run."""
-        if self.scores is None:
-            raise PopsimError(f"run {self.path} measured no values (scenario {self.config['identity']['scenario']})")
-        s = self.scores[self.scores["basis"] == basis]
-        return s.pivot(index="agent", columns="value", values="centered")[list(CODES10)]
-
-
-def load_run(path: str | Path) -> Run:
-    path = Path(path)
-    if not path.is_dir():
-        raise PopsimError(f"run folder {path} does not exist; pass the --out folder of a finished run")
-    missing = [f for f in RUN_FILES if not (path / f).exists()]
-    if missing:
-        raise PopsimError(f"{path} is not a complete run folder (missing {', '.join(missing)}); rerun the "
-                          "command that made it (cached answers make that fast)")
-    try:
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PopsimError(f"{path / 'config.json'} is damaged ({exc}); rerun the command that made the run") from exc
-    if not isinstance(config, dict) or not isinstance(config.get("identity"), dict) \
-            or not isinstance(config.get("scenario"), dict):
-        raise PopsimError(f"{path / 'config.json'} is damaged (not a popsim run record: it lacks the run's identity "
-                          "and scenario); rerun the command that made the run")
-
-    def read(name, columns=()):
-        f = path / name
-        if not f.exists():
-            return None
-        try:
-            table = pd.read_parquet(f)
-        except Exception as exc:  # pyarrow raises several types for truncated files
-            raise PopsimError(f"{f} is damaged ({type(exc).__name__}); rerun the command that made the run "
-                              "(cached answers make that fast)") from exc
-        lacking = [c for c in columns if c not in table.columns]
-        if lacking:
-            raise PopsimError(f"{f} is damaged (no column {', '.join(lacking)}); rerun the command that made the run "
-                              "(cached answers make that fast)")
-        return table
-
-    return Run(path=path, config=config, agents=read("agents.parquet", ("agent",)),
-               answers=read("answers.parquet", ("agent", "round", "item", "answer")),
-               scores=read("scores.parquet"), responses=read("responses.parquet"),
-               outcomes=read("outcomes.parquet"), choices=read("choices.parquet"))
-
-
-def mean_ci(x: np.ndarray) -> tuple[float, float, float]:
-    """Mean with a normal-approximation 95% CI (for quick summaries; reports bootstrap)."""
-    x = np.asarray(x, float)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return float("nan"), float("nan"), float("nan")
-    m = float(x.mean())
-    se = float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
-    return m, m - 1.96 * se, m + 1.96 * se

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Callable
 from .errors import PopsimError, unknown
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import PopulationModel
     from .policy import Answer, Question
+
+# "PopulationModel" in the annotations below is popsim.model.PopulationModel, which imports this module: it is
+# named, not imported, so that the dependency runs one way (model -> scenario).
 
 #: scenario name -> (module in scenarios/, keyword arguments)
 BUILTIN: dict[str, tuple[str, dict]] = {

@@ -32,7 +32,6 @@ import sys
 import time
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -66,9 +66,7 @@ def img(png: bytes | None):
         solara.Image(png, format="png", classes=["popsim-fig"])
 
 
-def as_frame(rows) -> "object":
-    import pandas as pd
-
+def as_frame(rows) -> pd.DataFrame:
     return pd.DataFrame(rows or [])
 
 
