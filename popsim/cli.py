@@ -99,6 +99,9 @@ def add_model_args(p: argparse.ArgumentParser):
     g.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
     g.add_argument("--api-key-file", default=None, help="file holding the API key (instead of the environment)")
     g.add_argument("--concurrency", type=_positive_int, default=8, help="openai: requests in flight (default 8)")
+    g.add_argument("--ray-workers", type=_positive_int, default=None,
+                   help="serve the backend from N Ray actors (a local Ray instance, or the cluster of --ray-address)")
+    g.add_argument("--ray-address", default=None, help="with --ray-workers: the Ray cluster's HOST:PORT")
     g.add_argument("--seed", type=int, default=None, help="seed of the population and of every agent's draws")
     g.add_argument("--cache", default=None, help="answer cache file (default $POPSIM_CACHE or ~/.cache/popsim/answers.sqlite)")
     g.add_argument("--refresh", action="store_true", help="ignore cached answers and ask the model again")
@@ -106,12 +109,17 @@ def add_model_args(p: argparse.ArgumentParser):
 
 
 def backend_options(args) -> dict:
-    if args.backend == "embedded":
-        return {"model_path": args.model_path} if args.model_path else {}
-    if args.backend == "openai":
-        return {"base_url": args.base_url, "model": args.model, "api": args.api, "chat_template": args.chat_template,
+    opts: dict = {}
+    if args.backend == "embedded" and args.model_path:
+        opts = {"model_path": args.model_path}
+    elif args.backend == "openai":
+        opts = {"base_url": args.base_url, "model": args.model, "api": args.api, "chat_template": args.chat_template,
                 "api_key_env": args.api_key_env, "api_key_file": args.api_key_file, "concurrency": args.concurrency}
-    return {}
+    if getattr(args, "ray_workers", None):
+        opts.update(ray_workers=args.ray_workers, ray_address=args.ray_address)
+    elif getattr(args, "ray_address", None):
+        raise PopsimError("--ray-address needs --ray-workers N (how many model workers to start on the cluster)")
+    return opts
 
 
 def model_kwargs(args) -> dict:

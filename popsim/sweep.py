@@ -214,14 +214,9 @@ def _ray_map(tasks, *, workers, address, bar):
         import ray
     except ImportError:
         raise PopsimError("the ray executor needs Ray: pip install 'popsim[ray]' (or ray)") from None
-    started_here = not ray.is_initialized()
-    if started_here:
-        try:
-            ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
-                     log_to_driver=False, ignore_reinit_error=True,
-                     runtime_env={"env_vars": {k: v for k, v in os.environ.items() if k.startswith("POPSIM_")}})
-        except ConnectionError as exc:
-            raise PopsimError(f"cannot connect to the Ray cluster at {address}: {exc}; check --address") from None
+    from .backends.ray_pool import init_ray
+
+    started_here = init_ray(address, workers)
     remote = ray.remote(num_cpus=1)(run_point)
     pending = [remote.remote(t) for t in tasks]
     results = []

@@ -2,13 +2,16 @@
 and however many servers share the work (least load); every server gets a share of it.
 
 Two instances of the suite's own OpenAI-compatible server (tests/fault_server.py, deterministic answers
-from the prompt, no faults) on 127.0.0.1. (Batching on the embedded model: test_embedded_batching.py; the
-Ray executor: test_sweep.py.)
+from the prompt, no faults) on 127.0.0.1; and the embedded model on two Ray actors of a local Ray instance.
+(Batching on the embedded model: test_embedded_batching.py; sweeps on Ray: test_sweep.py.)
 """
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
+import pytest
 
 from popsim.backends import make_backend
 from popsim.cache import Cache
@@ -36,3 +39,24 @@ def test_same_answers_whatever_the_concurrency_and_number_of_servers(tmp_path):
     assert sum(got) == 30 * 21 and min(got) >= 0.25 * sum(got), got  # both servers worked, nothing asked twice
     pd.testing.assert_frame_equal(serial, spread)
     assert serial["answer"].notna().all() and (serial["method"] == "logprobs").all()
+
+
+def test_one_population_on_ray_workers_gives_the_local_answers(tmp_path):
+    """One population's model calls spread over 2 Ray actors, each running the embedded model in its own process:
+    the same answers as the local embedded backend, every ask answered once, both actors used."""
+    pytest.importorskip("ray")
+    kw = dict(scenario="ess21", scenario_options={"items": ["imprich", "ipeqopt", "impsafe", "ipshabt"]}, n_agents=8,
+              prompt_style="profile", rng=5, progress=False, report=False)
+    execute(tmp_path / "local", backend="embedded", cache_path=tmp_path / "local.sqlite", **kw)
+    pool = make_backend("embedded", ray_workers=2)
+    try:
+        execute(tmp_path / "ray", engine=Engine(pool, Cache(tmp_path / "ray.sqlite")), **kw)
+        assert pool.workers == 2 and min(pool.load) >= 8 and sum(pool.load) == 8 * 4, pool.load
+        record = json.loads((tmp_path / "ray" / "config.json").read_text())["backend"]
+        assert record["ray"]["workers"] == 2 and record["backend"] == "embedded"
+    finally:
+        pool.close()
+    local = pd.read_parquet(tmp_path / "local" / "answers.parquet")
+    spread = pd.read_parquet(tmp_path / "ray" / "answers.parquet")
+    pd.testing.assert_frame_equal(local, spread)
+    assert (local["validity"] > 0.5).all()

@@ -4,6 +4,8 @@
 - `openai`: any OpenAI-compatible server (vLLM, Ollama, llama.cpp server, hosted APIs) (`OpenAIBackend`);
 - `scripted`: a deterministic test double (`ScriptedBackend`), never evidence that the LLM path works.
 
+Any of them can be served by several Ray actors on a cluster (`ray_workers=N`: `ray_pool.RayPool`).
+
 `make_backend(name, **settings)` builds one from plain values (the path the CLI, Solara page and
 sweeps use). Implementations are imported lazily so that `import popsim` stays light.
 """
@@ -62,16 +64,27 @@ def backend_options(name: str) -> list[str]:
 
 
 def check_backend_options(name: str, options: dict) -> None:
-    """Refuse an option the backend does not take, by name, without building the backend (no model loaded)."""
-    known = backend_options(name)
+    """Refuse an option the backend does not take, by name, without building the backend (no model loaded).
+    The Ray pool's options (`ray_workers`, `ray_address`, `ray_cpus`) go with any backend."""
+    from .ray_pool import POOL_OPTIONS
+
+    known = backend_options(name) + list(POOL_OPTIONS)
     for key in options:
         if key not in known:
             raise unknown(f"{name} backend option", key, known)
 
 
 def make_backend(name: str = "embedded", **settings) -> Backend:
+    """A backend from plain values; with `ray_workers` (and optionally `ray_address`, `ray_cpus`), a pool of
+    that many Ray actors each running the backend (`ray_pool.RayPool`)."""
     cls = backend_class(name)
     check_backend_options(name, settings)
+    if settings.get("ray_workers"):
+        from .ray_pool import RayPool
+
+        return RayPool(name, **settings)
+    for key in ("ray_workers", "ray_address", "ray_cpus"):
+        settings.pop(key, None)
     return cls(**settings)
 
 
