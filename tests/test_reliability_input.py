@@ -3,8 +3,7 @@ key and template files, study TOMLs, damaged caches and run folders.
 
 Each must give one line `popsim: error: ...` naming the input and the fix, exit status 2, no traceback;
 and nothing already stored may be lost (the shared cache keeps its rows, a damaged run folder keeps its
-files). Cases marked xfail(strict) do not hold yet: each names the change it needs (see
-docs/reliability.md); when that change lands the case passes, and strict xfail makes the suite say so.
+files).
 """
 
 from __future__ import annotations
@@ -133,6 +132,10 @@ OPTIONS = [
     (["--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--api-key-file", "{tmp}/key.txt"],
      ["API key file", "does not exist"]),
     (["--policy", "reference", "--scenario-option", "instrument=pvq40"], ["reference policy has no human data"]),
+    (["--ray-address", "127.0.0.1:9"], ["--ray-address needs --ray-workers N"]),
+    (["--ray-workers", "0"], ["--ray-workers", "must be at least 1, got 0"]),
+    (["--ray-workers", "1", "--ray-address", "127.0.0.1:9"], ["cannot reach the Ray cluster at 127.0.0.1:9",
+                                                             "check --ray-address"]),
     (["--network", "small_world", "--network-option", "k=abc"], ["network option k='abc'", "a whole number"]),
     (["--network", "small_world", "--network-option", "k=2.5"], ["network option k=2.5", "a whole number"]),
     (["--network", "small_world", "--network-option", "p=lots"], ["network option p='lots'", "a number"]),
