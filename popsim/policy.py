@@ -60,11 +60,12 @@ class Answer:
         return float(np.dot(self.probs, pts)) if self.error is None else float("nan")
 
 
-def sample_point(points: Sequence[int], probs: np.ndarray, u: float) -> int:
-    """Inverse-CDF draw with a given uniform number (so a missing answer still consumes one draw)."""
-    cdf = np.cumsum(probs)
-    idx = int(np.searchsorted(cdf, u * cdf[-1], side="right"))
-    return int(points[min(idx, len(points) - 1)])
+def draw_point(points: Sequence[int], cdf: Sequence[float], u: float) -> float:
+    """Inverse-CDF draw with a given uniform number `u` from the running sums `cdf` of the probabilities of
+    `points` (so a missing answer, with an empty `cdf`, still consumes its draw): NaN when there is nothing to draw."""
+    if not cdf:
+        return math.nan
+    return float(points[min(bisect.bisect_right(cdf, u * cdf[-1]), len(points) - 1)])
 
 
 class LLMPolicy:
@@ -129,15 +130,14 @@ class LLMPolicy:
             if r is None:
                 r = read[key] = _Reading.of(d, pres, q.item.scale.points, self.temperature)
             u = q.agent.answer_rng.random()  # always drawn: a missing answer does not shift later draws
-            point = r.points[min(bisect.bisect_right(r.cdf, u * r.cdf[-1]), len(r.points) - 1)] if r.cdf else math.nan
-            out.append(Answer(q, float(point), r.probs, r.validity, r.order, h, d.method, d.error, r.mean))
+            out.append(Answer(q, draw_point(r.points, r.cdf, u), r.probs, r.validity, r.order, h, d.method, d.error, r.mean))
         return out
 
 
 @dataclass(frozen=True, slots=True)
 class _Reading:
     """One option distribution as read for one option order: probabilities in scale order, their running sum
-    (the inverse-CDF draw of `sample_point`), expected point, validity mass."""
+    (for `draw_point`), expected point, validity mass."""
 
     points: tuple[int, ...]
     probs: tuple[float, ...]

@@ -9,7 +9,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .errors import PopsimError
@@ -81,14 +80,3 @@ def load_run(path: str | Path) -> Run:
                answers=read("answers.parquet", ("agent", "round", "item", "answer")),
                scores=read("scores.parquet"), responses=read("responses.parquet"),
                outcomes=read("outcomes.parquet"), choices=read("choices.parquet"))
-
-
-def mean_ci(x: np.ndarray) -> tuple[float, float, float]:
-    """Mean with a normal-approximation 95% CI (for quick summaries; reports bootstrap)."""
-    x = np.asarray(x, float)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return float("nan"), float("nan"), float("nan")
-    m = float(x.mean())
-    se = float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
-    return m, m - 1.96 * se, m + 1.96 * se

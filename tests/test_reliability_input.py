@@ -19,19 +19,12 @@ import pytest
 
 from popsim.cli import main
 
+from cli_run import run_cli
+
 CODES = "SD ST HE AC PO SE CO TR BE UN".split()
 HDR = ",".join(CODES)
 ROW = ",".join(["0.1"] * 10)
 ROW9 = ",".join(["0.1"] * 9)
-
-
-def cli(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
 
 
 def assert_one_line_error(code, err, *patterns):
@@ -107,7 +100,7 @@ PROFILES = [
 def test_bad_population_csv(name, data, encoding, fragments, stored, tmp_path, capsys):
     path = tmp_path if data is None else write(tmp_path, "profiles.csv", data, encoding or "utf-8")
     before = rows(stored / "c.sqlite")
-    code, _, err = cli(["run", "ess21", "--strategy", "custom", "--profiles", path, "--backend", "scripted",
+    code, _, err = run_cli(["run", "ess21", "--strategy", "custom", "--profiles", path, "--backend", "scripted",
                         "--cache", stored / "c.sqlite", "--out", tmp_path / "o", "--no-progress"], capsys)
     assert_one_line_error(code, err, *fragments)
     if data is not None:
@@ -146,7 +139,7 @@ OPTIONS = [
 def test_bad_options(extra, fragments, stored, tmp_path, capsys):
     before = rows(stored / "c.sqlite")
     extra = [str(a).replace("{tmp}", str(tmp_path)) for a in extra]
-    code, _, err = cli(["run", "ess21", "--agents", "3", "--backend", "scripted", "--cache", stored / "c.sqlite",
+    code, _, err = run_cli(["run", "ess21", "--agents", "3", "--backend", "scripted", "--cache", stored / "c.sqlite",
                         "--out", tmp_path / "o", "--no-progress", *extra], capsys)
     assert_one_line_error(code, err, *fragments)
     assert rows(stored / "c.sqlite") == before
@@ -158,15 +151,15 @@ def test_key_and_template_files(tmp_path, capsys):
     for data, fragment in ((b"sk-\xe9\xe9", "is not UTF-8 text"), (b"", "it is empty"),
                            (b"sk-one sk-two\n", "several words")):
         key = write(tmp_path, "key.txt", data)
-        code, _, err = cli(base + ["--api-key-file", key], capsys)
+        code, _, err = run_cli(base + ["--api-key-file", key], capsys)
         assert_one_line_error(code, err, f"API key file {key}", fragment)
-    code, _, err = cli(base + ["--api", "completions", "--chat-template", tmp_path / "nope.jinja"], capsys)
+    code, _, err = run_cli(base + ["--api", "completions", "--chat-template", tmp_path / "nope.jinja"], capsys)
     assert_one_line_error(code, err, "neither a built-in (chatml) nor a file")
 
 
 def test_non_utf8_chat_template(tmp_path, capsys):
     tpl = write(tmp_path, "t.jinja", "{{ 'é' }}", "latin-1")
-    code, _, err = cli(["run", "ess21", "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "m",
+    code, _, err = run_cli(["run", "ess21", "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "m",
                         "--api", "completions", "--chat-template", tpl, "--out", tmp_path / "o"], capsys)
     assert_one_line_error(code, err, str(tpl), "UTF-8")
 
@@ -194,7 +187,7 @@ SCENARIOS = [
 def test_bad_scenario_file(name, text, encoding, fragments, stored, tmp_path, capsys):
     path = write(tmp_path, "my_scenario.py", text, encoding)
     before = rows(stored / "c.sqlite")
-    code, _, err = cli(["run", path, "--agents", "2", "--backend", "scripted", "--cache", stored / "c.sqlite",
+    code, _, err = run_cli(["run", path, "--agents", "2", "--backend", "scripted", "--cache", stored / "c.sqlite",
                         "--out", tmp_path / "o", "--no-progress"], capsys)
     assert_one_line_error(code, err, *fragments)
     assert str(path) in err
@@ -231,7 +224,7 @@ def test_damaged_cache_is_refused_and_left_as_it_is(name, damage, fragments, sto
         shutil.copy(stored / "c.sqlite", cache)
         damage(cache)
     before = cache.read_bytes() if cache.is_file() else None
-    code, _, err = cli(["run", "ess21", "--agents", "4", "--backend", "scripted", "--seed", "1", "--cache", cache,
+    code, _, err = run_cli(["run", "ess21", "--agents", "4", "--backend", "scripted", "--seed", "1", "--cache", cache,
                         "--out", tmp_path / "o", "--no-progress"], capsys)
     assert_one_line_error(code, err, str(cache), *fragments)
     if before is not None:
@@ -243,7 +236,7 @@ def test_damaged_rows_in_a_cache_are_asked_again(stored, tmp_path, capsys):
     shutil.copy(stored / "c.sqlite", cache)
     n, _ = rows(cache)
     _edit_sqlite("UPDATE answers SET answer='{not json' WHERE rowid IN (SELECT rowid FROM answers LIMIT 5)")(cache)
-    code, out, err = cli(["run", "ess21", "--agents", "4", "--backend", "scripted", "--seed", "1", "--cache", cache,
+    code, out, err = run_cli(["run", "ess21", "--agents", "4", "--backend", "scripted", "--seed", "1", "--cache", cache,
                           "--out", tmp_path / "o", "--no-progress"], capsys)
     assert code == 0 and "Traceback" not in err, err
     assert "model calls: 5," in out  # the five damaged answers, asked again
@@ -280,11 +273,11 @@ def test_report_and_compare_on_a_damaged_run_folder(name, damage, fragments, sto
     shutil.copytree(stored / "run", run)
     damage(run)
     kept = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
-    code, _, err = cli(["report", run], capsys)
+    code, _, err = run_cli(["report", run], capsys)
     assert_one_line_error(code, err, str(run), *fragments)
     assert {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()} == kept  # nothing deleted
     if name != "figures is a file":  # (compare draws no figures)
-        code, _, err = cli(["compare", stored / "run", run, "--out", tmp_path / "cmp.md"], capsys)
+        code, _, err = run_cli(["compare", stored / "run", run, "--out", tmp_path / "cmp.md"], capsys)
         assert_one_line_error(code, err, str(run))
 
 
@@ -313,7 +306,7 @@ STUDIES = [
                          params(STUDIES))
 def test_bad_study_toml(name, text, encoding, fragments, tmp_path, capsys):
     study = write(tmp_path, "study.toml", text, encoding)
-    code, _, err = cli(["sweep", study, "--workers", "1", "--no-progress", "--out", tmp_path / "o"], capsys)
+    code, _, err = run_cli(["sweep", study, "--workers", "1", "--no-progress", "--out", tmp_path / "o"], capsys)
     assert_one_line_error(code, err, *fragments)
     assert not (tmp_path / "o" / "runs").exists()  # nothing ran
 
@@ -327,6 +320,6 @@ def test_unknown_backend_options_are_refused_by_name():
 
 
 def test_a_population_too_large_for_memory(tmp_path, capsys):
-    code, _, err = cli(["run", "ess21", "--policy", "reference", "--agents", "1000000000", "--out", tmp_path / "o",
+    code, _, err = run_cli(["run", "ess21", "--policy", "reference", "--agents", "1000000000", "--out", tmp_path / "o",
                         "--no-progress"], capsys)
     assert_one_line_error(code, err, "--agents 1,000,000,000 needs about", "GiB of memory", "use at most about")

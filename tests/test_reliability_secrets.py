@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from popsim.backends import make_backend
-from popsim.cli import main
 
+from cli_run import run_cli
 from fault_server import FaultServer
 
 EXE = Path(sys.executable).parent / "popsim"
@@ -29,12 +29,9 @@ def fake_key() -> str:
 
 
 def cli(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    cap = capsys.readouterr()
-    return code, cap.out + cap.err
+    """(exit status, everything printed): the key must appear in neither stream."""
+    code, out, err = run_cli(argv, capsys)
+    return code, out + err
 
 
 def files_holding(root: Path, needle: str) -> list[Path]:
