@@ -33,8 +33,8 @@ kind, n, out = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
 t0 = time.perf_counter()
 res = {}
 if kind == "reference":
-    from popsim.runs import execute
-    from popsim.report import build_report
+    from popsim.reporting.runs import execute
+    from popsim.reporting.report import build_report
     r = execute(out, scenario="ess21", policy="reference", n_agents=n, rng=3, progress=False, report=False)
     res["run_seconds"] = time.perf_counter() - t0  # population, answers, scores, tables
     t = time.perf_counter()
@@ -46,7 +46,7 @@ elif kind == "draw":
 elif kind == "llm_policy":
     from popsim.backends.scripted import ScriptedBackend
     from popsim.model import PopulationModel
-    from popsim.runs import write_tables
+    from popsim.reporting.runs import write_tables
     m = PopulationModel(n_agents=n, strategy="h_np", prompt_style="value_prompt", backend=ScriptedBackend(), rng=3)
     res["build_seconds"] = time.perf_counter() - t0
     t = time.perf_counter()

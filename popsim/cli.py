@@ -130,7 +130,7 @@ def model_kwargs(args) -> dict:
         cache.parent.mkdir(parents=True, exist_ok=True)
     accuracy = None
     if getattr(args, "accuracy_from", None):
-        from .study import accuracy_from_run
+        from .studies.demo import accuracy_from_run
 
         accuracy = accuracy_from_run(args.accuracy_from)
     return dict(n_agents=args.agents, population=args.population, strategy=args.strategy,
@@ -146,7 +146,7 @@ def model_kwargs(args) -> dict:
 
 
 def cmd_run(args) -> int:
-    from .runs import execute
+    from .reporting.runs import execute
 
     kwargs = model_kwargs(args)
     scenario_options = dict(args.scenario_option)
@@ -163,7 +163,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .study import run_demo
+    from .studies.demo import run_demo
 
     kwargs = model_kwargs(args)
     path = run_demo(args.out, overwrite=args.overwrite, **kwargs)
@@ -185,16 +185,16 @@ def cmd_prompts(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import build_report
+    from .reporting.report import build_report
 
     path = Path(args.run)
     if (path / "replicate.json").exists():
-        from .replicate import rebuild
+        from .studies.replicate import rebuild
 
         print(f"report: {rebuild(path)}")
         return 0
     if (path / "study.json").exists():
-        from .sweep import rebuild as rebuild_sweep
+        from .studies.sweep import rebuild as rebuild_sweep
 
         print(f"summary: {rebuild_sweep(path)}")
         return 0
@@ -204,7 +204,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .report import compare_runs
+    from .reporting.report import compare_runs
 
     table, path = compare_runs([Path(r) for r in args.runs], out=Path(args.out) if args.out else None)
     print(table)
@@ -223,7 +223,7 @@ def cmd_datasets(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from .sweep import run_sweep
+    from .studies.sweep import run_sweep
 
     path = run_sweep(args.study, out=args.out, workers=args.workers, executor=args.executor,
                      address=args.address, progress=not args.no_progress)
@@ -232,7 +232,7 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_replicate(args) -> int:
-    from .replicate import count_plan, replicate
+    from .studies.replicate import count_plan, replicate
 
     if args.dry_run:
         t = count_plan(args.scale, seeds=args.seeds)

@@ -231,7 +231,7 @@ def test_a_round_of_the_embedded_model_fills_the_views(page, tmp_path):
 
 
 def test_saved_runs_are_browsed_and_compared(page, tmp_path):
-    from popsim.runs import execute
+    from popsim.reporting.runs import execute
 
     cache = tmp_path / "answers.sqlite"
     execute(tmp_path / "runs" / "llm", n_agents=12, backend="scripted", cache_path=cache, progress=False, rng=3)

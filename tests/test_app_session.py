@@ -168,7 +168,7 @@ def test_frame_markdown_rounds_numbers_and_marks_missing():
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     """A folder with two finished runs (scripted backend and reference policy) and a study report."""
-    from popsim.runs import execute
+    from popsim.reporting.runs import execute
 
     root = tmp_path_factory.mktemp("saved")
     cache = root / "answers.sqlite"

@@ -8,7 +8,8 @@ from popsim import datasets
 from popsim.errors import PopsimError
 from popsim.instruments import score
 from popsim.population import (RespondentSampler, allocate, calibrate_latent, draw_population, ordinal_correlation,
-                               read_profiles, strategy_weights, _hermite_coefficients)
+                               read_profiles, strategy_weights)
+from popsim.population.copula import _hermite_coefficients
 from popsim.values import CODES10, dominant_values
 
 

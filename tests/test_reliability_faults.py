@@ -22,7 +22,7 @@ from popsim.backends import make_backend
 from popsim.cache import Cache
 from popsim.engine import Engine
 from popsim.errors import BackendUnavailable, PopsimError
-from popsim.runs import execute
+from popsim.reporting.runs import execute
 
 from fault_server import FAULT_KINDS, FaultServer, ask_key
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from popsim.cli import main
-from popsim.replicate import SCALES, circle_test, count_plan, replicate
+from popsim.studies.replicate import SCALES, circle_test, count_plan, replicate
 from popsim.values import CODES10, circular_distance
 
 

@@ -16,7 +16,7 @@ import pytest
 from popsim.backends import make_backend
 from popsim.cache import Cache
 from popsim.engine import Engine
-from popsim.runs import execute
+from popsim.reporting.runs import execute
 
 from fault_server import FaultServer
 

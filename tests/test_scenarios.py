@@ -6,7 +6,7 @@ import pytest
 
 from popsim.errors import PopsimError
 from popsim.model import PopulationModel
-from popsim.runs import execute, load_run
+from popsim.reporting.runs import execute, load_run
 from popsim.scenario import BUILTIN, load_scenario
 
 

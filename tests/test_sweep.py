@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from popsim.errors import PopsimError
-from popsim.sweep import load_study, run_sweep
+from popsim.studies.sweep import load_study, run_sweep
 
 REF = {"name": "ref", "scenario": "ess_attitudes", "fixed": {"n_agents": 40, "policy": "reference"},
        "grid": {"strategy": ["uniform", "h_np", "empirical"], "prompt_style": ["value_prompt", "none"],

@@ -25,7 +25,7 @@ def Views(snap: Snapshot | None):
     head = f"**Round {snap.round} of {snap.rounds}** of `{snap.scenario}`. {snap.settings.summary()}. Engine: {snap.engine}."
     md(head, ("popsim-head",))
     if m:
-        from ..report import verdict
+        from ..reporting.report import verdict
 
         try:
             md(verdict(m))
@@ -137,7 +137,7 @@ def BehaviourView(snap: Snapshot):
     g = m.get("game")
     if b.get("value_behaviour"):
         s = b.get("value_behaviour_summary", {})
-        from ..report import fmt
+        from ..reporting.report import fmt
 
         md(f"Value x behaviour correlations (centered values x ESS attitude codes), simulated vs DE_ESS9: cell-wise "
             f"r = {fmt(s.get('pearson_r'))}, same sign in {fmt(s.get('sign_agreement'), 1, True)} of "

@@ -59,7 +59,7 @@ def SavedRunReport(entry: SavedEntry):
 
     def build():
         try:
-            from ..report import build_report
+            from ..reporting.report import build_report
             with PLOT_LOCK:
                 build_report(entry.path)
             error.value = None
@@ -123,7 +123,7 @@ def CompareRuns():
     if err:
         solara.Error(err)
         return
-    md("Headline metrics side by side (`popsim.report.headline_table`; see each run's report for the definitions and "
+    md("Headline metrics side by side (`popsim.reporting.report.headline_table`; see each run's report for the definitions and "
         "confidence intervals).")
     md(frame_markdown(df))
     fa, fb = figs

@@ -193,7 +193,7 @@ class Session:
 
     # ------------------------------------------------------------------ evaluation
     def snapshot(self) -> Snapshot:
-        from ..runs import load_run, write_tables
+        from ..reporting.runs import load_run, write_tables
 
         m = self.model
         if m is None:
@@ -218,7 +218,7 @@ class Session:
             return snap
         snap.game = game_view(m, self.folder / "live")
         try:
-            from ..report import build_report
+            from ..reporting.report import build_report
 
             with PLOT_LOCK:
                 snap.metrics = build_report(self.folder)
@@ -235,15 +235,15 @@ class Session:
 
 def run_config(model, started: float, scenario_options: dict | None = None) -> dict:
     """The config.json `runs.execute` writes, for a model the page is stepping."""
-    from ..runs import run_identity, run_record
+    from ..reporting.runs import run_identity, run_record
 
     return run_record(model, started, identity=run_identity(model, scenario_options),
                       command="solara run app.py (popsim page)")
 
 
 def game_view(model, folder: Path) -> GameView | None:
-    """Contribution per round and the network, drawn from the live model with `popsim.figures`."""
-    from .. import figures
+    """Contribution per round and the network, drawn from the live model with `popsim.reporting.figures`."""
+    from ..reporting import figures
 
     d = model.scenario.describe()
     outcome = d.get("outcome")

@@ -1,6 +1,6 @@
 """Pure helpers behind the page's views (no solara): the value-profile figure, tables as markdown, saved runs.
 
-`popsim.figures` draws every report figure; the one figure the report has no function for, the
+`popsim.reporting.figures` draws every report figure; the one figure the report has no function for, the
 population's value profile against the human means, is drawn here as a `matplotlib.figure.Figure`
 (object API, no pyplot state, so it is safe in the page's worker threads).
 """
@@ -178,7 +178,7 @@ def run_figures(path: Path) -> dict[str, bytes]:
 
 def comparison(paths: list[Path]) -> pd.DataFrame:
     """`report.headline_table` of the runs, transposed: one row per metric, one column per run."""
-    from ..report import headline_table
+    from ..reporting.report import headline_table
 
     df = headline_table(paths)
     names = list(df["run"])

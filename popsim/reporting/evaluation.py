@@ -12,12 +12,12 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from . import analysis, datasets
-from .errors import PopsimError
-from .instruments import load_instrument, score
-from .population import parse_population
+from .. import analysis, datasets
+from ..errors import PopsimError
+from ..instruments import load_instrument, score
+from ..population import parse_population
 from .run_folder import Run
-from .values import CODES10
+from ..values import CODES10
 
 SAMPLE_LABELS = {"SE_ESS1-8": "Sweden, ESS 1-8", "DE_ESS9": "Germany, ESS 9", "US_GSS2012": "USA, GSS 2012"}
 

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .values import CODES10, NAMES  # noqa: E402
+from ..values import CODES10, NAMES  # noqa: E402
 
 COLORS = {"SD": "#1f77b4", "ST": "#17becf", "HE": "#9467bd", "AC": "#e377c2", "PO": "#d62728",
           "SE": "#8c564b", "CO": "#bcbd22", "TR": "#7f7f7f", "BE": "#2ca02c", "UN": "#98df8a"}

@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import analysis, datasets, figures
-from .errors import PopsimError
+from .. import analysis, datasets
+from . import figures
+from ..errors import PopsimError
 from .evaluation import SAMPLE_LABELS, evaluate
 from .run_folder import Run, load_run
-from .values import CODES10
+from ..values import CODES10
 
 #: verdict thresholds on the noise-free prime effect (expected answers, centered scale points)
 STEERABLE_DIFF = 0.2
@@ -112,8 +113,8 @@ def make_figures(run: Run, m: dict, folder: Path) -> dict[str, Path]:
 
 def _graph(run: Run):
     """Rebuild the run's network from its settings (deterministic in the seed)."""
-    from .network import build_network
-    from .values import ValueProfile
+    from ..network import build_network
+    from ..values import ValueProfile
 
     ident = run.config["identity"]
 

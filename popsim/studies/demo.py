@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .errors import PopsimError
-from .report import compare_runs, fmt
-from .runs import execute, load_run
+from ..errors import PopsimError
+from ..reporting.report import compare_runs, fmt
+from ..reporting.runs import execute, load_run
 
 DEMO_ARMS = (("value_prompt", "llm"), ("none", "llm"), ("reference", "reference"))
 
@@ -58,7 +58,7 @@ def demo_report(out: Path, paths: list[Path]) -> str:
 
 
 def vp_verdict(vp: dict, nn: dict, ref: dict) -> str:
-    from .report import verdict
+    from ..reporting.report import verdict
 
     h_ref = ref["headline"]
     text = verdict(vp)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import PopsimError
-from .values import CODES10
+from ..errors import PopsimError
+from ..values import CODES10
 
 #: the files without which a folder is not a run
 RUN_FILES = ("config.json", "agents.parquet", "answers.parquet")

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import PopsimError, unknown
+from ..errors import PopsimError, unknown
 
 STUDY_KEYS = {"name", "scenario", "out", "fixed", "grid", "backend_options", "scenario_options", "network_options",
               "cache", "workers", "description"}
@@ -88,7 +88,7 @@ def load_study(source: str | Path | dict) -> dict:
     study.setdefault("scenario", fixed.pop("scenario", "ess21"))
     if "seed" not in grid and "seed" not in fixed:
         grid["seed"] = [0]
-    from .backends import check_backend_options
+    from ..backends import check_backend_options
 
     for point in points(study):
         validate_point(point, where)
@@ -113,11 +113,11 @@ def points(study: dict) -> list[dict]:
 
 def validate_point(p: dict, where: str) -> None:
     """Cheap checks of every setting before anything runs (names, ranges)."""
-    from .network import NETWORKS
-    from .policy import check_policy
-    from .population import check_strategy, parse_population
-    from .prompts import check_order, check_style
-    from .scenario import BUILTIN
+    from ..network import NETWORKS
+    from ..policy import check_policy
+    from ..population import check_strategy, parse_population
+    from ..prompts import check_order, check_style
+    from ..scenario import BUILTIN
 
     check_strategy(p.get("strategy", "empirical"))
     check_style(p.get("prompt_style", "value_prompt"))
@@ -155,7 +155,7 @@ def slug(point: dict) -> str:
 
 def run_point(task: dict) -> dict:
     """Run (or reuse, unless `task["redo"]`) one setting; never raises for a user error (the error is recorded)."""
-    from .runs import execute
+    from ..reporting.runs import execute
 
     out = Path(task["out"])
     point = dict(task["point"])
@@ -214,7 +214,7 @@ def _ray_map(tasks, *, workers, address, bar):
         import ray
     except ImportError:
         raise PopsimError("the ray executor needs Ray: pip install 'popsim[ray]' (or ray)") from None
-    from .backends.ray_pool import init_ray
+    from ..backends.ray_pool import init_ray
 
     started_here = init_ray(address, workers)
     remote = ray.remote(num_cpus=1)(run_point)
@@ -240,7 +240,7 @@ def run_sweep(study: str | Path | dict, *, out: str | Path | None = None, worker
     root.mkdir(parents=True, exist_ok=True)
     (root / "study.json").write_text(json.dumps(spec, indent=2, default=str), encoding="utf-8")
     workers = int(workers or spec.get("workers") or os.cpu_count() or 1)
-    from .cache import default_cache_path
+    from ..cache import default_cache_path
 
     cache_path = Path(cache or spec.get("cache") or default_cache_path())
     cache_path.parent.mkdir(parents=True, exist_ok=True)

@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import analysis
-from .errors import PopsimError, unknown
-from .report import _frame, _table, fmt
+from .. import analysis
+from ..errors import PopsimError, unknown
+from ..reporting.report import _frame, _table, fmt
 from .sweep import run_point, summarize
-from .values import CODES10, circular_distance
+from ..values import CODES10, circular_distance
 
 SCALES: dict[str, dict] = {
     # a quick check of the pipeline (scripted or reference backends, CI)
@@ -117,7 +117,7 @@ def model_specific_tasks(scale: str, *, backend: str, accuracy: dict, seeds: lis
 def replicate(*, out: str | Path = "runs/replicate", scale: str = "small", backend: str = "embedded",
               backend_options: dict | None = None, cache_path: str | Path | None = None, seeds: int | None = None,
               progress: bool = True, overwrite: bool = False) -> Path:
-    from .cache import default_cache_path
+    from ..cache import default_cache_path
 
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
@@ -180,9 +180,9 @@ def count_plan(scale: str, *, seeds: int | None = None) -> pd.DataFrame:
 
     Builds every run's population and every ask of its first round (one-round scenarios: all of them);
     `distinct_new` counts asks not already needed by an earlier run (the cache shares them)."""
-    from .backends.scripted import ScriptedBackend
-    from .engine import Engine
-    from .model import PopulationModel
+    from ..backends.scripted import ScriptedBackend
+    from ..engine import Engine
+    from ..model import PopulationModel
 
     seen: set[str] = set()
     rows = []
@@ -209,7 +209,7 @@ def count_plan(scale: str, *, seeds: int | None = None) -> pd.DataFrame:
 
 def rebuild(root: str | Path) -> Path:
     """Regenerate every run's report and the replication report from the folder alone (no model)."""
-    from .report import build_report
+    from ..reporting.report import build_report
 
     root = Path(root)
     old = json.loads((root / "replicate.json").read_text())
@@ -272,7 +272,7 @@ def analyze(root: Path, *, scale: str, seeds: list[int], accuracy: dict) -> dict
 
 def rq1_style(run_dir: Path) -> dict:
     """Endorsement per induction x dimension, and the circumplex test of the values' behaviour profiles."""
-    from .run_folder import load_run
+    from ..reporting.run_folder import load_run
 
     run = load_run(run_dir)
     meta = pd.DataFrame(run.config["scenario"]["statements"])

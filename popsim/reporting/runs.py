@@ -26,9 +26,9 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import PopsimError, RunInterrupted
-from .instruments import load_instrument, score
-from .run_folder import RUN_FILES, Run, load_run  # noqa: F401  (re-exported: popsim.runs.load_run)
+from ..errors import PopsimError, RunInterrupted
+from ..instruments import load_instrument, score
+from .run_folder import RUN_FILES, Run, load_run  # noqa: F401  (re-exported: popsim.reporting.runs.load_run)
 
 #: settings that define what a run is (a folder holding a run with other values is another run)
 IDENTITY = ("scenario", "n_agents", "population", "strategy", "prompt_style", "policy", "temperature",
@@ -99,7 +99,7 @@ def recorded_command(argv: list[str]) -> str:
     def clean(arg: str) -> str:
         if "://" not in arg:
             return arg
-        from .backends.openai_compat import public_url
+        from ..backends.openai_compat import public_url
 
         head, sep, url = arg.rpartition("=") if arg.startswith("--") and "=" in arg.split("://")[0] else ("", "", arg)
         return head + sep + ",".join(public_url(u) for u in url.split(","))
@@ -145,7 +145,7 @@ def execute(out: str | Path, *, scenario: str = "ess21", backend: str = "embedde
             engine: Any = None,
             **model_kwargs) -> RunResult:
     """Run a scenario on a population and write the run folder. Returns the folder and its metrics."""
-    from .model import PopulationModel
+    from ..model import PopulationModel
 
     out = Path(out)
     started = time.time()
