@@ -6,7 +6,7 @@ import logging
 
 import solara
 
-from . import settings as S
+from ..scenario import GAMES
 from .session import Snapshot, profile_table
 from .views import frame_markdown, split_markdown, value_profile_figure
 from .widgets import Guard, MarkdownWithFigures, TabBar, as_frame, img, md, pick_columns
@@ -162,7 +162,7 @@ def BehaviourView(snap: Snapshot):
 def GameViewPanel(snap: Snapshot):
     g = snap.game
     if g is None:
-        if snap.settings.scenario in S.GAMES and snap.round == 0:
+        if snap.settings.scenario in GAMES and snap.round == 0:
             solara.Info("The game views appear after the first round: press Step.")
         else:
             solara.Info("Not a game: choose dictator, charity_game or public_goods (with a network for the network "

@@ -97,11 +97,18 @@ class GameView:
 
 
 #: CLI flags in library messages -> the page's controls
-PAGE_WORDS = {"--base-url": "the Base URL", "--model": "the Model name", "--agents": "Number of agents",
-              "--seed": "the Seed", "--temperature": "the Temperature", "--style": "the Prompt style",
-              "--rounds": "Rounds", "--population": "the Population sample", "--strategy": "the Strategy",
-              "--network": "the Network", "--policy": "the Policy", "--backend": "the Backend",
-              "--api-key-file": "the API key variable"}
+def _page_words() -> dict[str, str]:
+    """The flags of the settings the page has controls for, as the page names those controls."""
+    from dataclasses import fields
+
+    from ..parameters import PARAMETERS
+
+    words = {PARAMETERS[f.name].flag: PARAMETERS[f.name].label for f in fields(Settings) if f.name in PARAMETERS}
+    words["--api-key-file"] = "the API key variable"  # the page reads keys from the environment only
+    return words
+
+
+PAGE_WORDS = _page_words()
 _FLAG = re.compile(r"(?<![\w-])(" + "|".join(re.escape(f) for f in PAGE_WORDS) + r")(?![\w-])")
 
 

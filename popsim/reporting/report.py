@@ -114,6 +114,7 @@ def make_figures(run: Run, m: dict, folder: Path) -> dict[str, Path]:
 def _graph(run: Run):
     """Rebuild the run's network from its settings (deterministic in the seed)."""
     from ..network import build_network
+    from ..seeds import stream
     from ..values import ValueProfile
 
     ident = run.config["identity"]
@@ -124,7 +125,7 @@ def _graph(run: Run):
 
     agents = [_A(r) for r in run.agents.to_dict("records")]
     try:
-        return build_network(ident["network"], agents, rng=np.random.default_rng([ident["seed"], 2]),
+        return build_network(ident["network"], agents, rng=stream(ident["seed"], "network"),
                              **(ident.get("network_options") or {}))
     except Exception:  # an edge-list file that moved: skip the picture, not the report
         return None

@@ -28,6 +28,8 @@ def run_demo(out: str | Path = "runs/demo", *, overwrite: bool = False, **kwargs
         args["policy"] = policy
         if policy == "llm":
             args["prompt_style"] = arm
+        if arm == "none":  # no persona: the style has one (empty) template, whatever --variant the other arm uses
+            args["template_variant"] = 0
         res = execute(out / arm, scenario="ess21", overwrite=overwrite, **args)
         paths.append(res.path)
     table, _ = compare_runs(paths, out=out / "compare.md")

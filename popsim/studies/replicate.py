@@ -116,7 +116,7 @@ def model_specific_tasks(scale: str, *, backend: str, accuracy: dict, seeds: lis
 
 def replicate(*, out: str | Path = "runs/replicate", scale: str = "small", backend: str = "embedded",
               backend_options: dict | None = None, cache_path: str | Path | None = None, seeds: int | None = None,
-              progress: bool = True, overwrite: bool = False) -> Path:
+              progress: bool = True, overwrite: bool = False, refresh: bool = False) -> Path:
     from ..cache import default_cache_path
 
     root = Path(out)
@@ -126,14 +126,12 @@ def replicate(*, out: str | Path = "runs/replicate", scale: str = "small", backe
     started = time.time()
     tasks = plan(scale, backend=backend, seeds=seeds)
     seed_list = sorted({t["point"]["seed"] for t in tasks if t["name"].startswith("rq3-")})
-    statuses = _execute(root, tasks, cache, backend_options, progress, overwrite)
+    statuses = _execute(root, tasks, cache, backend_options, progress, overwrite, refresh)
+    _check_failed(statuses)  # model_specific needs the uniform run's manipulation check
     acc = accuracy_from(root / "runs" / f"rq3-uniform-s{seed_list[0]}")
     tasks2 = model_specific_tasks(scale, backend=backend, accuracy=acc, seeds=seed_list)
-    statuses += _execute(root, tasks2, cache, backend_options, progress, overwrite)
-    failed = [s for s in statuses if s["status"] == "failed"]
-    if failed:
-        raise PopsimError(f"{len(failed)} replication runs failed (first: {failed[0]['id']}: {failed[0]['error']}); "
-                          "fix the cause and rerun: finished runs and cached answers are reused")
+    statuses += _execute(root, tasks2, cache, backend_options, progress, overwrite, refresh)
+    _check_failed(statuses)
     results = analyze(root, scale=scale, seeds=seed_list, accuracy=acc)
     results["seconds"] = round(time.time() - started, 1)
     results["runs"] = statuses
@@ -143,17 +141,28 @@ def replicate(*, out: str | Path = "runs/replicate", scale: str = "small", backe
     return root / "report.md"
 
 
+def _check_failed(statuses: list[dict]) -> None:
+    failed = [s for s in statuses if s["status"] == "failed"]
+    if failed:
+        raise PopsimError(f"{len(failed)} replication runs failed (first: {failed[0]['id']}: {failed[0]['error']}); "
+                          "fix the cause and rerun: finished runs and cached answers are reused")
+
+
 def _execute(root: Path, tasks: list[dict], cache: Path, backend_options: dict | None, progress: bool,
-             overwrite: bool = False) -> list[dict]:
-    """Each run in turn; finished run folders are reused unless `overwrite` (cached answers are reused always)."""
+             overwrite: bool = False, refresh: bool = False) -> list[dict]:
+    """Each run in turn; finished run folders are reused unless `overwrite` or `refresh`; cached answers are reused
+    unless `refresh` (then every question is asked again and the cache updated). When the first run fails, the
+    plan stops there (the backend or the settings are wrong for every run: the error says which)."""
     out = []
     for i, t in enumerate(tasks, 1):
         if progress:
             print(f"replicate: [{i}/{len(tasks)}] {t['name']}", flush=True)
         res = run_point({"out": str(root / "runs" / t["name"]), "point": t["point"], "cache": str(cache),
                          "backend_options": backend_options, "scenario_options": t["scenario_options"],
-                         "redo": overwrite})
+                         "redo": overwrite or refresh, "refresh": refresh})
         out.append(res)
+        if res["status"] == "failed" and all(r["status"] == "failed" for r in out):
+            break
     return out
 
 

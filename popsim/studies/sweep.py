@@ -37,12 +37,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PopsimError, unknown
+from ..parameters import MODEL_KEYS, check
 
 STUDY_KEYS = {"name", "scenario", "out", "fixed", "grid", "backend_options", "scenario_options", "network_options",
-              "cache", "workers", "description"}
-#: PopulationModel keywords a study may set (fixed or grid)
-PARAMS = {"n_agents", "population", "strategy", "prompt_style", "policy", "temperature", "option_order",
-          "template_variant", "network", "no_dominant_share", "country", "seed", "backend", "scenario"}
+              "cache", "workers", "description", "executor", "address"}
 SUMMARY_METRICS = ("structure_r", "randall_ci", "items_js", "behaviour_js", "value_behaviour_r", "validity_mean",
                    "manipulation_diff_expected", "game_mean_share")
 EXECUTORS = ("process", "ray")
@@ -75,9 +73,9 @@ def load_study(source: str | Path | dict) -> dict:
             raise PopsimError(f"{where}: [{section}] must be a table of settings, got {study[section]!r}")
     fixed, grid = study.get("fixed", {}), study.get("grid", {})
     for section, table in (("fixed", fixed), ("grid", grid)):
-        bad = sorted(set(table) - PARAMS)
+        bad = sorted(set(table) - set(MODEL_KEYS))
         if bad:
-            raise unknown(f"setting in [{section}] of {where}:", bad[0], sorted(PARAMS))
+            raise unknown(f"setting in [{section}] of {where}:", bad[0], sorted(MODEL_KEYS))
     for k, v in grid.items():
         if not isinstance(v, list) or not v:
             raise PopsimError(f"{where}: [grid] {k} must be a non-empty list, e.g. {k} = [{v!r}]")
@@ -112,34 +110,13 @@ def points(study: dict) -> list[dict]:
 
 
 def validate_point(p: dict, where: str) -> None:
-    """Cheap checks of every setting before anything runs (names, ranges)."""
-    from ..network import NETWORKS
-    from ..policy import check_policy
-    from ..population import check_strategy, parse_population
-    from ..prompts import check_order, check_style
-    from ..scenario import BUILTIN
-
-    check_strategy(p.get("strategy", "empirical"))
-    check_style(p.get("prompt_style", "value_prompt"))
-    check_order(p.get("option_order", "ascending"))
-    check_policy(p.get("policy", "llm"))
-    parse_population(p.get("population", "DE_ESS9"))
-    sc = str(p.get("scenario", "ess21"))
-    if sc not in BUILTIN and not sc.endswith(".py"):
-        raise unknown("scenario", sc, BUILTIN)
-    net = str(p.get("network", "none"))
-    if net not in NETWORKS and not Path(net).is_file():
-        raise unknown("network", net, NETWORKS)
-    n = p.get("n_agents", 30)
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise PopsimError(f"{where}: n_agents must be a positive whole number, got {n!r}")
-    t = p.get("temperature", 1.0)
-    if not isinstance(t, (int, float)) or not 0 <= t <= 2:
-        raise PopsimError(f"{where}: temperature must be a number in [0, 2], got {t!r}")
-    if not isinstance(p.get("seed", 0), int):
-        raise PopsimError(f"{where}: seed must be a whole number, got {p.get('seed')!r}")
-    if p.get("backend", "embedded") not in ("embedded", "openai", "scripted"):
-        raise unknown("backend", p.get("backend"), ("embedded", "openai", "scripted"))
+    """Cheap checks of every setting before anything runs: the same check as the command line's and the page's
+    (`popsim.parameters`), the message prefixed with the study file."""
+    for key, value in p.items():
+        try:
+            check(key, value)
+        except PopsimError as exc:
+            raise PopsimError(f"{where}: {key} = {value!r}: {exc}") from None
 
 
 def slug(point: dict) -> str:
@@ -171,7 +148,7 @@ def run_point(task: dict) -> dict:
         bopts.setdefault("n_threads", task["threads"])
     try:
         execute(out, scenario=scenario, backend=backend, backend_options=bopts, cache_path=task.get("cache"),
-                progress=False, overwrite=True, rng=seed, figures=False, scenario_options=task.get("scenario_options") or {},
+                refresh=bool(task.get("refresh")), progress=False, overwrite=True, rng=seed, figures=False, scenario_options=task.get("scenario_options") or {},
                 network_options=task.get("network_options") or {}, **kwargs)
         return {"id": out.name, "status": "done", "seconds": round(time.time() - started, 2), "error": None}
     except PopsimError as exc:
@@ -238,8 +215,11 @@ def run_sweep(study: str | Path | dict, *, out: str | Path | None = None, worker
     spec = load_study(study)
     root = Path(out or spec.get("out") or Path("runs") / spec.get("name", "sweep"))
     root.mkdir(parents=True, exist_ok=True)
-    (root / "study.json").write_text(json.dumps(spec, indent=2, default=str), encoding="utf-8")
     workers = int(workers or spec.get("workers") or os.cpu_count() or 1)
+    if executor not in EXECUTORS:
+        raise unknown("executor", executor, EXECUTORS)
+    record = {**spec, "workers": workers, "executor": executor, "address": address}
+    (root / "study.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     from ..cache import default_cache_path
 
     cache_path = Path(cache or spec.get("cache") or default_cache_path())
