@@ -28,7 +28,8 @@ import pandas as pd
 
 from .. import analysis
 from ..errors import PopsimError, unknown
-from ..reporting.report import _frame, _table, fmt
+from ..reporting.markdown import table_lines
+from ..reporting.report import fmt
 from .sweep import run_point, summarize
 from ..values import CODES10, circular_distance
 
@@ -365,7 +366,7 @@ def render(res: dict) -> str:
                      "distance_from_unprimed": r.get("distance_from_unprimed"), "circle_rho": r.get("circle_rho"),
                      "circle_p": r.get("circle_p"), "circle_q": r.get("circle_q"), "randall_ci": r.get("randall_ci"),
                      "randall_q": r.get("randall_q")})
-    L += _table(pd.DataFrame(rows), list(rows[0]), 3)
+    L += table_lines(pd.DataFrame(rows), list(rows[0]), 3)
     L += ["`specificity`: mean absolute deviation of a value's endorsement from the mean over the 10 values "
           "(share of statements answered in the behaviour's direction, 0-1); `distance_from_unprimed`: mean "
           "|value - unprimed|; `circle_rho`: Spearman r between two values' behaviour-profile similarity and their "
@@ -375,32 +376,32 @@ def render(res: dict) -> str:
     L += ["## RQ2: value structure and value-behaviour relations vs humans", "", _rq2_paragraph(rq2), ""]
     ag = rq2["values"].get("agreement_all") or []
     if ag:
-        t = _frame(ag)
+        t = pd.DataFrame(ag)
         t.insert(0, "population", "LLM (value_prompt, h_np)")
-        tr = _frame(rq2["values_reference"].get("agreement_all") or [])
+        tr = pd.DataFrame(rq2["values_reference"].get("agreement_all") or [])
         if len(tr):
             tr.insert(0, "population", "reference twins (h_np)")
             t = pd.concat([t, tr])
-        tp = _frame(rq2["pvq40"].get("agreement_all") or [])
+        tp = pd.DataFrame(rq2["pvq40"].get("agreement_all") or [])
         if len(tp):
             tp.insert(0, "population", "LLM PVQ-40 (vs ESS-21 humans)")
             t = pd.concat([t, tp])
-        L += _table(t, ["population", "sample", "pearson_r", "spearman_rho", "mantel_p", "tucker_phi",
-                        "procrustes_disparity"], 3)
+        L += table_lines(t, ["population", "sample", "pearson_r", "spearman_rho", "mantel_p", "tucker_phi",
+                             "procrustes_disparity"], 3)
     nc = rq2.get("noise_ceiling") or []
     if nc:
-        L += ["Human noise ceiling:", ""] + _table(_frame(nc), ["sample_a", "sample_b", "pearson_r", "tucker_phi",
-                                                               "procrustes_disparity"], 3)
+        L += ["Human noise ceiling:", ""] + table_lines(pd.DataFrame(nc), ["sample_a", "sample_b", "pearson_r",
+                                                                           "tucker_phi", "procrustes_disparity"], 3)
     L += ["Value-giving correlations (agent profile x share given) with the published signs (+ up, - down):", ""]
     for g, d in rq2["games"].items():
-        vc = _frame(d.get("value_correlations") or [])
+        vc = pd.DataFrame(d.get("value_correlations") or [])
         if len(vc):
             marked = vc[vc["expected_sign"] != 0]
             L.append(f"- {g}: mean share {fmt(d['mean_share'], 3)}; " + ", ".join(
                 f"{r.value} r = {fmt(r.r)} (expected {'+' if r.expected_sign > 0 else '-'})" for r in marked.itertuples())
                 + f"; {d['signs_as_expected']} of {d['signs_tested']} as published.")
     L += ["", "## RQ3: population simulation (only the value distribution varies)", "", _rq3_paragraph(res), ""]
-    t = _frame(res["rq3"])
+    t = pd.DataFrame(res["rq3"])
     if len(t):
         wide = []
         for (strat, pol), g in t.groupby(["strategy", "policy"], sort=False):
@@ -410,7 +411,7 @@ def render(res: dict) -> str:
                                     else f"{r['mean']:.3f}")
             wide.append(row)
         w = pd.DataFrame(wide)
-        L += _table(w, list(w.columns), 3)
+        L += table_lines(w, list(w.columns), 3)
         L += ["Mean over seeds [95% t interval]. structure_r: vs DE_ESS9 (noise ceiling 0.94-0.97); items_js / "
               "behaviour_js: mean Jensen-Shannon distance of value-item / attitude answer distributions (0 = same); "
               "value_behaviour_r: cell-wise r of value x attitude correlations vs DE_ESS9; means_r: r of the "
@@ -419,12 +420,12 @@ def render(res: dict) -> str:
     L += ["## Robustness", "", "Headline numbers of the same population (h_np, value_prompt, ESS-21) under other "
           "option orders, item wordings and persona paraphrases:", ""]
     rob = pd.DataFrame([{"condition": k, **v} for k, v in res["robustness"].items()])
-    L += _table(rob, list(rob.columns), 3)
+    L += table_lines(rob, list(rob.columns), 3)
     L += ["## Side by side with the paper", "",
           "The paper's figures below come from its earlier ICLR 2026 version, as reported second-hand; they are "
           "not re-read from the paper here.", ""]
     pt = pd.DataFrame(res["paper"])
-    L += _table(pt, list(pt.columns), 3)
+    L += table_lines(pt, list(pt.columns), 3)
     return "\n".join(L)
 
 
