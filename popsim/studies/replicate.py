@@ -1,6 +1,8 @@
 """`popsim replicate`: the paper's three research questions, with the baselines its reviewers asked for.
 
-A plan of ordinary runs (each a run folder under OUT/runs/, reused when rerun), then one report:
+A plan of ordinary runs (each a run folder under OUT/runs/, reused when rerun), then one report. The plan is
+data: `replicate_plan.toml` next to this module (scales, conditions, the paper's figures, the runs), read by
+`plan.py`.
 
 - RQ1 (does value prompting induce coherent, value-specific behaviour?): the persona statements of
   Perez et al. 2023 answered under each induction (10 values + unprimed) for the styles
@@ -30,89 +32,34 @@ from .. import analysis
 from ..errors import PopsimError, unknown
 from ..reporting.markdown import table_lines
 from ..reporting.report import fmt
+from .plan import load_plan
 from .sweep import run_point, summarize
 from ..values import CODES10, circular_distance
 
-SCALES: dict[str, dict] = {
-    # a quick check of the pipeline (scripted or reference backends, CI)
-    "tiny": dict(statements=2, agents=22, pvq_agents=22, games_agents=22, seeds=(1, 2), robust_agents=12,
-                 random_agents=6, robust_items=["ipcrtiv", "imprich", "ipeqopt", "impsafe", "iphlppl"]),
-    # minutes on a laptop with the embedded model (see README for the measured time)
-    "small": dict(statements=2, agents=60, pvq_agents=44, games_agents=44, seeds=(1, 2, 3), robust_agents=44,
-                  random_agents=12, robust_items=None),
-    # the paper's size; run it on a GPU server behind --backend openai (see README for the estimate)
-    "paper": dict(statements=40, agents=2000, pvq_agents=2000, games_agents=2000, seeds=tuple(range(1, 11)),
-                  robust_agents=2000, random_agents=2000, robust_items=None),
-}
-RQ1_STYLES = ("value_prompt", "value_anchor", "name_only", "none")
-RQ3_STRATEGIES = ("uniform", "h_norm", "h_even", "h_np", "empirical")  # + model_specific (needs accuracy)
-ROBUSTNESS = {"base": {}, "descending": {"option_order": "descending"}, "random": {"option_order": "random"},
-              "male": {"female_share": 0.0}, "female": {"female_share": 1.0}, "variant1": {"template_variant": 1},
-              "variant2": {"template_variant": 2}}
+#: the study plan, as data: popsim/studies/replicate_plan.toml (scales, conditions, the paper's figures, the runs)
+PLAN = load_plan()
+SCALES: dict[str, dict] = {name: {**s, "seeds": tuple(s["seeds"]), "robust_items": s.get("robust_items")}
+                           for name, s in PLAN.scales.items()}
+RQ1_STYLES = tuple(PLAN.values["rq1_styles"])
+RQ3_STRATEGIES = tuple(PLAN.values["rq3_strategies"])  # + model_specific (needs accuracy)
+ROBUSTNESS = {r["condition"]: r["change"] for r in PLAN.values["robustness"]}
 #: the paper's headline figures: from its earlier ICLR 2026 version, as reported second-hand
-PAPER = [
-    ("value-structure correlation with humans, per model", "0.74-0.87", "rq2_structure_r",
-     "ours: Pearson r of the 45 centered value correlations, value_prompt population vs DE_ESS9; the paper's "
-     "exact comparison (human sample, scoring, population) is not known to us"),
-    ("population agreement, H-NP", "0.83", "rq3_h_np", "ours: structure r vs DE_ESS9, mean over seeds; the paper's "
-     "population metric may be defined differently"),
-    ("population agreement, H-Even", "0.82", "rq3_h_even", "as above"),
-    ("population agreement, H-Norm", "0.81", "rq3_h_norm", "as above"),
-    ("population agreement, Uniform", "0.79", "rq3_uniform", "as above"),
-    ("population agreement, Model-Specific", "0.79", "rq3_model_specific", "as above"),
-    ("value-behaviour relations by domain", "reported per domain", "rq2_value_behaviour_r",
-     "the per-domain numbers were not available to us; ours: cell-wise r of 140 value x ESS-attitude correlations "
-     "vs DE_ESS9"),
-]
+PAPER = [(p["statistic"], p["paper"], p["ours"], p["note"]) for p in PLAN.values["paper"]]
 
 
 def plan(scale: str, *, backend: str, seeds: int | None = None) -> list[dict]:
-    """The runs of a replication: (name, point, scenario options) dicts."""
+    """The runs of a replication (stage 1 of the plan): (name, point, scenario options) dicts."""
     if scale not in SCALES:
         raise unknown("scale", scale, SCALES)
-    S = SCALES[scale]
-    seed_list = list(S["seeds"])[: seeds] if seeds else list(S["seeds"])
+    seed_list = list(SCALES[scale]["seeds"])[: seeds] if seeds else list(SCALES[scale]["seeds"])
     if seeds and seeds > len(seed_list):
         seed_list = list(range(1, seeds + 1))
-    base = {"backend": backend, "population": "DE_ESS9"}
-    tasks = []
-
-    def add(name, scenario, opts=None, **point):
-        tasks.append({"name": name, "point": {**base, "scenario": scenario, **point}, "scenario_options": opts or {}})
-
-    for style in RQ1_STYLES:
-        add(f"rq1-{style}", "persona_statements", {"per_dimension": S["statements"]}, strategy="panel", n_agents=11,
-            prompt_style=style, seed=1)
-    add("rq2-values", "ess_attitudes", strategy="h_np", n_agents=S["agents"], prompt_style="value_prompt", seed=1)
-    add("rq2-values-reference", "ess_attitudes", strategy="h_np", n_agents=S["agents"], policy="reference", seed=1)
-    add("rq2-pvq40", "pvq40", strategy="h_np", n_agents=S["pvq_agents"], prompt_style="value_prompt", seed=1)
-    add("rq2-dictator", "dictator", strategy="uniform", n_agents=S["games_agents"], prompt_style="value_prompt", seed=1)
-    add("rq2-charity", "charity_game", strategy="uniform", n_agents=S["games_agents"], prompt_style="value_prompt",
-        seed=1)
-    for strat in RQ3_STRATEGIES:
-        for s in seed_list:
-            add(f"rq3-{strat}-s{s}", "ess_attitudes", strategy=strat, n_agents=S["agents"], prompt_style="value_prompt",
-                seed=s)
-            add(f"rq3-reference-{strat}-s{s}", "ess_attitudes", strategy=strat, n_agents=S["agents"],
-                policy="reference", seed=s)
-    opts = {"items": S["robust_items"]} if S["robust_items"] else {}
-    for cond, change in ROBUSTNESS.items():
-        n = S["random_agents"] if cond == "random" else S["robust_agents"]
-        add(f"rob-{cond}", "ess21", opts, strategy="h_np", n_agents=n, prompt_style="value_prompt", seed=1, **change)
-    return tasks
+    return PLAN.tasks(scale, backend=backend, seeds=seed_list)
 
 
 def model_specific_tasks(scale: str, *, backend: str, accuracy: dict, seeds: list[int]) -> list[dict]:
-    S = SCALES[scale]
-    out = []
-    for s in seeds:
-        for policy in ("llm", "reference"):
-            name = f"rq3-model_specific-s{s}" if policy == "llm" else f"rq3-reference-model_specific-s{s}"
-            out.append({"name": name, "point": {"backend": backend, "population": "DE_ESS9", "scenario": "ess_attitudes",
-                                                "strategy": "model_specific", "n_agents": S["agents"],
-                                                "prompt_style": "value_prompt", "policy": policy, "seed": s,
-                                                "accuracy": accuracy}, "scenario_options": {}})
-    return out
+    """Stage 2 of the plan: the model-specific populations, drawn with the accuracy stage 1 measured."""
+    return PLAN.tasks(scale, stage=2, backend=backend, accuracy=accuracy, seeds=list(seeds))
 
 
 def replicate(*, out: str | Path = "runs/replicate", scale: str = "small", backend: str = "embedded",
