@@ -16,13 +16,15 @@ def blocks(text: str, lang: str) -> list[str]:
     return re.findall(rf"^```{lang}\n(.*?)^```", text, flags=re.S | re.M)
 
 
-def test_the_documented_example_runs_and_prints_what_the_page_shows(tmp_path, monkeypatch, capsys):
+def test_the_documented_examples_run_and_print_what_the_page_shows(tmp_path, monkeypatch, capsys):
     text = DOC.read_text(encoding="utf-8")
     code, shown = blocks(text, "python"), blocks(text, "text")
-    assert len(code) == 1 and len(shown) == 1, "docs/api.md: one python example and one text block of its output"
+    assert len(code) == len(shown) == 2, "docs/api.md: each python example is followed by a text block of its output"
     monkeypatch.chdir(tmp_path)
-    exec(compile(code[0], str(DOC), "exec"), {"__name__": "__api_example__"})
-    assert capsys.readouterr().out == shown[0]
+    namespace = {"__name__": "__api_example__"}
+    for example, output in zip(code, shown):  # the second example continues the first
+        exec(compile(example, str(DOC), "exec"), namespace)
+        assert capsys.readouterr().out == output
     assert (tmp_path / "runs" / "api-example" / "report.md").is_file() and (tmp_path / "answers.sqlite").is_file()
 
 
