@@ -40,7 +40,9 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "PopsimError": ("popsim.errors", "PopsimError"),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = ["Cache", "Engine", "PopsimError", "PopulationModel", "Run", "ValueAgent", "ValueProfile", "analysis",
+           "build_report", "compare_runs", "datasets", "draw_population", "load_run", "load_scenario",
+           "make_backend", "run", "run_sweep"]
 
 
 def __getattr__(name: str):

@@ -32,6 +32,7 @@ def test_every_public_name_loads_and_is_documented():
     first_cells = re.findall(r"^\| (.+?) \|", DOC.read_text(encoding="utf-8"), flags=re.M)
     documented = {name for cell in first_cells for name in re.findall(r"`(\w+)", cell)}
     assert set(popsim.__all__) <= documented, set(popsim.__all__) - documented
+    assert sorted(popsim.__all__) == sorted(popsim._EXPORTS)
     for name in popsim.__all__:
         assert getattr(popsim, name) is not None and name in dir(popsim)
     from popsim.reporting.runs import execute
