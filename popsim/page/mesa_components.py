@@ -11,9 +11,10 @@ components=[...])` takes (it re-renders them after every step):
 `docs/examples/solaraviz_app.py` is a whole page. The views are the ones of popsim's own page
 (`results.py`), rendering the same `Snapshot`: after each round the model's tables go to a temporary run
 folder and the CLI's report is built on it, once per model and round, shared by all components (the
-folder is removed with the model, or at exit: Mesa 3.3 keeps every model that made agents). The agents answer in `SolaraViz`'s thread, without popsim's progress
-bar and Cancel; popsim's own page (`solara run app.py`) has those. This module does not import
-`mesa.visualization` (which needs `altair`: `pip install 'popsim[solaraviz]'`).
+folder is removed with the model, or at exit: Mesa 3.3 keeps every model that made agents). The agents
+answer in `SolaraViz`'s thread, without popsim's progress bar and Cancel; popsim's own page (`solara run
+app.py`) has those. This module does not import `mesa.visualization` (which needs `altair`: `pip install
+'popsim[solaraviz]'`); docs/app.md says which Mesa's SolaraViz runs these components.
 """
 
 from __future__ import annotations
