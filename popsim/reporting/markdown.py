@@ -2,7 +2,7 @@
 
 `markdown_table(df)` gives the table as text; `table_lines(df)` gives its lines followed by a blank line, to
 extend a list of report lines. Cells: a missing value (None, NaN, NA, infinity) is `missing` ("n/a"); booleans
-read True / False; whole numbers print as integers; other numbers are rounded to `digits` decimals
+read True / False; integers print as they are (2, not 2.00); other numbers are rounded to `digits` decimals
 (`digits=None` prints them as Python does, for settings such as a temperature of 0.5); text keeps its
 characters except `|`, which would end the cell, written as `/`.
 """
