@@ -147,6 +147,10 @@ class Session:
             model.engine.on_progress = self._engine_progress
             if getattr(model.backend, "name", "") == "embedded" and getattr(model.backend, "chunk_size", 0) > CHUNK:
                 model.backend.chunk_size = CHUNK  # finer progress, and Cancel acts sooner
+        self.attach(model, settings)
+
+    def attach(self, model, settings: Settings) -> None:
+        """Take over a model built elsewhere (Mesa's SolaraViz builds its own) and evaluate it like a built one."""
         self.close()
         self.model, self.settings = model, settings
         self.folder = Path(tempfile.mkdtemp(prefix="popsim-page-"))

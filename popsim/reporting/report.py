@@ -16,6 +16,7 @@ from .. import analysis, datasets
 from . import figures
 from ..errors import PopsimError
 from .evaluation import SAMPLE_LABELS, evaluate
+from .markdown import table_lines
 from .run_folder import Run, load_run
 from ..values import CODES10
 
@@ -251,24 +252,6 @@ def verdict(m: dict) -> str:
     return " ".join(parts) if parts else "No outcome to judge."
 
 
-def _table(df: pd.DataFrame, cols: list[str], nd: int = 2) -> list[str]:
-    head = "| " + " | ".join(cols) + " |"
-    sep = "|" + "|".join("---" for _ in cols) + "|"
-    rows = []
-    for rec in df.to_dict("records"):
-        cells = []
-        for c in cols:
-            x = rec.get(c)
-            if isinstance(x, bool) or x is None or isinstance(x, str):
-                cells.append("n/a" if x is None else str(x))
-            elif isinstance(x, (int, np.integer)):
-                cells.append(str(int(x)))
-            else:
-                cells.append(fmt(x, nd))
-        rows.append("| " + " | ".join(cells) + " |")
-    return [head, sep, *rows, ""]
-
-
 def _answers_md(m: dict) -> list[str]:
     a = m["answers"]
     L = ["## Answers", ""]
@@ -294,7 +277,7 @@ def _values_md(m: dict) -> list[str]:
               f"Mean centered score per value (95% CI over agents) vs the human means of {t['human_source'].iloc[0]}: "
               f"profile correlation r = {fmt(r)} over the 10 values, mean |difference| = "
               f"{fmt((t['sim_mean'] - t['human_mean']).abs().mean())} scale points.", ""]
-        L += _table(t, ["value", "sim_mean", "low", "high", "human_mean"])
+        L += table_lines(t, ["value", "sim_mean", "low", "high", "human_mean"])
         L += _img(m, "means")
     if "manipulation" in v:
         t = _frame(v["manipulation"])
@@ -306,7 +289,7 @@ def _values_md(m: dict) -> list[str]:
               "the primed one; `twin_diff`: the same difference in the agents' synthetic human twins.", ""]
         cols = [c for c in ["value", "n_primed", "n_unprimed", "diff", "low", "high", "d", "q", "diff_expected",
                             "d_human", "hit_rate", "twin_diff"] if c in t]
-        L += _table(t, cols)
+        L += table_lines(t, cols)
         L += _img(m, "manipulation")
     elif v.get("manipulation_error"):
         L += [f"Manipulation check not computed: {v['manipulation_error']}", ""]
@@ -325,13 +308,13 @@ def _values_md(m: dict) -> list[str]:
               f"permutation p = {fmt(ag['procrustes_p'], 4)}).", ""]
         if v.get("agreement_all"):
             L += ["Against every human sample:", ""]
-            L += _table(pd.DataFrame(v["agreement_all"]),
-                        [c for c in ["sample", "pearson_r", "spearman_rho", "mantel_p", "tucker_phi",
-                                     "procrustes_disparity"] if c in pd.DataFrame(v["agreement_all"])], 3)
+            L += table_lines(pd.DataFrame(v["agreement_all"]),
+                             [c for c in ["sample", "pearson_r", "spearman_rho", "mantel_p", "tucker_phi",
+                                          "procrustes_disparity"] if c in pd.DataFrame(v["agreement_all"])], 3)
         L += ["Human noise ceiling (the same statistics between the human samples):", ""]
         nc = pd.DataFrame(v["noise_ceiling"])
-        L += _table(nc, [c for c in ["sample_a", "sample_b", "pearson_r", "spearman_rho", "tucker_phi",
-                                     "procrustes_disparity"] if c in nc], 3)
+        L += table_lines(nc, [c for c in ["sample_a", "sample_b", "pearson_r", "spearman_rho", "tucker_phi",
+                                          "procrustes_disparity"] if c in nc], 3)
         rd, rh = v["randall"], v["randall_human"]
         L += [f"RANDALL test of the circular order SD-ST-HE-AC-PO-SE-CO-TR-BE-UN (Hubert & Arabie 1987): correspondence "
               f"index {ci(rd.get('ci'), rd.get('low'), rd.get('high'), 3)} ({int(rd.get('agreements') or 0)} agreements, {int(rd.get('violations') or 0)} "
@@ -346,7 +329,7 @@ def _values_md(m: dict) -> list[str]:
         L += ["### Reliability", "", f"Cronbach's alpha of each value's items (sampled answers, {v['n_scored']} agents) "
               f"next to the same statistic in {sample} (`human_alpha`, exact from the item SDs and correlations; ESS "
               "values have 2-3 items, so alphas are modest in humans too).", ""]
-        L += _table(t, [c for c in ["value", "n_items", "alpha", "human_alpha"] if c in t])
+        L += table_lines(t, [c for c in ["value", "n_items", "alpha", "human_alpha"] if c in t])
     return L
 
 
@@ -359,8 +342,8 @@ def _items_md(m: dict) -> list[str]:
          f"Per ESS-21 item ({s['n_items']} items), simulated vs {it['sample']} (answers 1-6): mean |difference of "
          f"means| = {fmt(s['mean_abs_mean_diff'])} scale points, mean Wasserstein-1 = {fmt(s['mean_wasserstein'])} scale "
          f"points, mean Jensen-Shannon distance = {fmt(s['mean_jensen_shannon'], 3)} (0 = same, 1 = disjoint).", ""]
-    L += _table(_frame(it["table"]), ["item", "n", "sim_mean", "sim_low", "sim_high", "human_mean", "wasserstein",
-                                      "jensen_shannon"])
+    L += table_lines(_frame(it["table"]), ["item", "n", "sim_mean", "sim_low", "sim_high", "human_mean", "wasserstein",
+                                           "jensen_shannon"])
     return L + _img(m, "items")
 
 
@@ -370,8 +353,8 @@ def _behaviour_md(m: dict) -> list[str]:
     if b.get("items"):
         L += [f"Answer distributions vs DE_ESS9 (ESS codes; mean Jensen-Shannon distance "
               f"{fmt(b['items_summary']['mean_jensen_shannon'], 3)}):", ""]
-        L += _table(_frame(b["items"]), ["item", "n", "sim_mean", "sim_low", "sim_high", "human_mean",
-                                                "wasserstein", "jensen_shannon"])
+        L += table_lines(_frame(b["items"]), ["item", "n", "sim_mean", "sim_low", "sim_high", "human_mean",
+                                                     "wasserstein", "jensen_shannon"])
         L += _img(m, "behaviour_items")
     if b.get("value_behaviour_summary"):
         s = b["value_behaviour_summary"]
@@ -395,7 +378,7 @@ def _game_md(m: dict) -> list[str]:
          + (f" Human reference: {fmt(ref['mean_share'], 3, True)} ({ref.get('source')})." if "mean_share" in ref else "")
          + (f" Change per round: {fmt(g.get('slope_per_round'), 3)} (humans: decline; {ref.get('decline_source')})."
             if g.get("slope_per_round") is not None else ""), ""]
-    L += _table(_frame(g["per_round"]), ["round", "mean_share", "sd_share", "n"], 3)
+    L += table_lines(_frame(g["per_round"]), ["round", "mean_share", "sd_share", "n"], 3)
     L += _img(m, "rounds") + _img(m, "network")
     L += ["Correlation of each value (agent profile, centered) with the agent's mean share; `expected_sign` from "
           f"{ref.get('source', 'the literature').split(',')[0]} / Sagiv et al. 2011 (+1 up, -1 down, 0 no claim); "
@@ -404,7 +387,7 @@ def _game_md(m: dict) -> list[str]:
     if "sign_ok" in vc:  # as published: yes / no; n/a where the literature makes no claim
         vc["sign_ok"] = [("n/a" if x is None or (isinstance(x, float) and np.isnan(x)) else "yes" if x else "no")
                          for x in vc["sign_ok"].astype(object)]
-    L += _table(vc, ["value", "r", "p", "q", "expected_sign", "sign_ok"], 3)
+    L += table_lines(vc, ["value", "r", "p", "q", "expected_sign", "sign_ok"], 3)
     return L
 
 
@@ -415,7 +398,7 @@ def _statements_md(m: dict) -> list[str]:
          "(expected answers), by prime (rows) and dimension (columns).", "",
          ] + _img(m, "statements")
     t = t.reset_index().rename(columns={"index": "prime"})
-    L += _table(t, list(t.columns), 2)
+    L += table_lines(t, list(t.columns), 2)
     return L
 
 
@@ -445,7 +428,7 @@ def headline_table(paths: list[Path]) -> pd.DataFrame:
 def compare_runs(paths: list[Path], *, out: Path | None = None) -> tuple[str, Path]:
     df = headline_table(paths)
     md = ["# popsim comparison", "", "Headline metrics per run (see each run's report.md for definitions and CIs).", ""]
-    md += _table(df, list(df.columns), 3)
+    md += table_lines(df, list(df.columns), 3)
     text = "\n".join(md)
     out = out or Path(paths[0]).parent / "compare.md"
     out.write_text(text, encoding="utf-8")

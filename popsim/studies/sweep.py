@@ -38,6 +38,7 @@ import pandas as pd
 
 from ..errors import PopsimError, unknown
 from ..parameters import MODEL_KEYS, check
+from ..reporting.markdown import table_lines
 
 STUDY_KEYS = {"name", "scenario", "out", "fixed", "grid", "backend_options", "scenario_options", "network_options",
               "cache", "workers", "description", "executor", "address"}
@@ -323,12 +324,8 @@ def summary_markdown(spec: dict, summary: pd.DataFrame, status: pd.DataFrame) ->
                           else f"{r['mean']:.3f}")
         row["seeds"] = int(g["n_seeds"].max())
         wide.append(row)
-    df = pd.DataFrame(wide)
-    cols = list(df.columns)
-    L += ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for rec in df.to_dict("records"):
-        L.append("| " + " | ".join("" if (isinstance(v, float) and np.isnan(v)) else str(v) for v in rec.values()) + " |")
-    L += ["", "![summary](summary.png)", "", "Tidy results: `results.csv` (one row per run x metric); per setting: "
+    L += table_lines(pd.DataFrame(wide), digits=None, missing="")  # settings as given; a metric a run lacks: blank
+    L += ["![summary](summary.png)", "", "Tidy results: `results.csv` (one row per run x metric); per setting: "
           "`summary.csv`; run folders: `runs/`."]
     return "\n".join(L)
 
