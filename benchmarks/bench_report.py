@@ -37,10 +37,14 @@ def extract(rev: str, into: Path) -> Path:
 
 
 def report_seconds(run: Path, pythonpath: Path) -> float:
+    """`popsim report RUN` in a fresh process importing popsim from `pythonpath` (run from the run folder's
+    parent, so that the current directory does not shadow it)."""
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    code = (f"import sys, popsim; assert popsim.__file__.startswith({str(pythonpath)!r}), popsim.__file__; "
+            "from popsim.cli import main; sys.exit(main())")
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import sys; from popsim.cli import main; sys.exit(main())", "report",
-                    str(run)], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", code, "report", str(run)], env=env, check=True, capture_output=True,
+                   cwd=run.parent)
     return time.perf_counter() - t
 
 
