@@ -179,9 +179,10 @@ def agreement_interval(centered: pd.DataFrame, human, *, n_boot: int = 500, leve
     interval a 1,500-agent population at r = 0.994 got 0.979-0.992, and BCa, whose bias correction
     puts its limits beyond the largest resampled r, returned the degenerate 0.9949-0.9949 (9,999
     resamples). The interval here is for the r a population of this many agents gives in
-    expectation (what a mean over seeds estimates too): it contains the estimate, stays inside
-    [-1, 1] and covered that expectation in 91-94% of simulated data sets of 40-1,500 agents
-    (`docs/analysis.md`). Resamples with a constant value are left out.
+    expectation (what a mean over seeds estimates too): it contains the estimate and stays inside
+    [-1, 1]; on simulated populations of 40-1,500 agents it covered that expectation in 79-95% of
+    data sets, the percentile interval in 14-97% (`benchmarks/coverage_intervals.py`,
+    `docs/analysis.md`). Resamples with a constant value are left out.
     Output dict: pearson_r (on all agents), low, high, n_boot, method.
     """
     from .intervals import bootstrap_ci
