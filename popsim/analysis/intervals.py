@@ -119,8 +119,8 @@ def bootstrap_ci(x, statistic: Callable, *, n_boot: int = 1000, level: float = 0
     n_boot : number of bootstrap resamples
     level : confidence level of the two-sided interval
     method : "percentile" (Efron & Tibshirani 1993, ch. 13), "BCa" (bias-corrected and accelerated,
-        Efron 1987; falls back to the percentile interval where BCa is undefined: every resample on one
-        side of the estimate), or "expected" (the basic interval, Davison & Hinkley 1997 eq. 5.6, of
+        Efron 1987; falls back to the percentile interval where BCa is undefined, every resample on one
+        side of the estimate, or where some resamples gave NaN), or "expected" (the basic interval, Davison & Hinkley 1997 eq. 5.6, of
         the statistic's expected value at this number of agents, on the scale of `kind`: see
         `docs/analysis.md`; for statistics that sampling noise biases, such as correlations of
         correlation matrices, where the other two can exclude their own estimate)
