@@ -36,6 +36,10 @@ METRIC_KINDS: dict[str, str] = {
     "manipulation_diff_expected": "unbounded", "manipulation_d": "unbounded", "game_slope": "unbounded",
 }
 BOOTSTRAP_METHODS = ("percentile", "BCa", "expected")
+#: BCa's jackknife evaluates the statistic n times (quadratic for a mean); above this many agents in a
+#: sample the percentile interval is used instead (BCa's corrections shrink as 1 / sqrt(n))
+BCA_MAX_N = 5000
+_BATCH_CELLS = 20_000_000  # values held per batch of resamples (memory: 8 bytes each)
 _EPS = 1e-9  # values exactly at a bound are moved this far inside before a transform
 
 
@@ -120,7 +124,7 @@ def bootstrap_ci(x, statistic: Callable, *, n_boot: int = 1000, level: float = 0
     level : confidence level of the two-sided interval
     method : "percentile" (Efron & Tibshirani 1993, ch. 13), "BCa" (bias-corrected and accelerated,
         Efron 1987; falls back to the percentile interval where BCa is undefined, every resample on one
-        side of the estimate, or where some resamples gave NaN), or "expected" (the basic interval, Davison & Hinkley 1997 eq. 5.6, of
+        side of the estimate, or where some resamples gave NaN, and above `BCA_MAX_N` agents), or "expected" (the basic interval, Davison & Hinkley 1997 eq. 5.6, of
         the statistic's expected value at this number of agents, on the scale of `kind`: see
         `docs/analysis.md`; for statistics that sampling noise biases, such as correlations of
         correlation matrices, where the other two can exclude their own estimate)
@@ -147,8 +151,15 @@ def bootstrap_ci(x, statistic: Callable, *, n_boot: int = 1000, level: float = 0
     else:
         def stat(idx):
             return float(statistic(take(idx)))
-    res = _bootstrap((np.arange(n),), stat, n_resamples=n_boot, vectorized=vectorized, batch=100,
-                     method="BCa" if method == "BCa" else "percentile", confidence_level=level, rng=rng_from(rng))
+    width = int(np.prod(np.shape(x)[1:], dtype=int)) if vectorized else 1
+    batch = max(1, min(100, _BATCH_CELLS // max(1, n * width)))
+    bca = method == "BCa" and n <= BCA_MAX_N
+    direct = vectorized and not isinstance(x, (pd.DataFrame, pd.Series)) and np.ndim(x) == 1
+    # a 1-D array is resampled by scipy itself (the same draws as resampling its row numbers, one copy fewer)
+    res = _bootstrap((np.asarray(x),) if direct else (np.arange(n),),
+                     (lambda d, axis=-1: statistic(d)) if direct else stat, n_resamples=n_boot,
+                     vectorized=vectorized, batch=batch, method="BCa" if bca else "percentile",
+                     confidence_level=level, rng=rng_from(rng))
     boots = np.asarray(res.bootstrap_distribution, dtype=float)
     finite = boots[np.isfinite(boots)]
     if finite.size == 0:
@@ -171,7 +182,7 @@ def mean_difference_ci(a, b, *, n_boot: int = 1000, level: float = 0.95, method:
                        rng=None) -> tuple[float, float]:
     """Bootstrap CI of mean(a) - mean(b), resampling within each group (`scipy.stats.bootstrap`, two
     independent samples). `method`: "BCa" (default) or "percentile"; BCa falls back to the percentile
-    interval where it is undefined. Returns (low, high); (diff, diff) when no resample varies."""
+    interval where it is undefined and when a group has more than `BCA_MAX_N` agents. Returns (low, high); (diff, diff) when no resample varies."""
     level = check_level(level)
     n_boot = check_count("n_boot", n_boot, 1)
     if method not in ("percentile", "BCa"):
@@ -183,7 +194,10 @@ def mean_difference_ci(a, b, *, n_boot: int = 1000, level: float = 0.95, method:
     def diff(x, y, axis=-1):
         return x.mean(axis=axis) - y.mean(axis=axis)
 
-    res = _bootstrap((a, b), diff, n_resamples=n_boot, vectorized=True, paired=False, batch=200, method=method,
+    if max(a.size, b.size) > BCA_MAX_N:
+        method = "percentile"
+    res = _bootstrap((a, b), diff, n_resamples=n_boot, vectorized=True, paired=False,
+                     batch=max(1, min(200, _BATCH_CELLS // (a.size + b.size))), method=method,
                      confidence_level=level, rng=rng_from(rng))
     boots = np.asarray(res.bootstrap_distribution, dtype=float)
     if np.ptp(boots) == 0:

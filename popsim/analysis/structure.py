@@ -180,7 +180,7 @@ def correlation_batch(x: np.ndarray) -> np.ndarray:
     A variable without variance in a data set gives NaN in its row and column (as `np.corrcoef`)."""
     x = np.asarray(x, dtype=float)
     x = x - x.mean(axis=-2, keepdims=True)
-    cov = np.einsum("...ni,...nj->...ij", x, x)
+    cov = np.swapaxes(x, -1, -2) @ x
     sd = np.sqrt(np.einsum("...ii->...i", cov))
     with np.errstate(invalid="ignore", divide="ignore"):
         return cov / sd[..., :, None] / sd[..., None, :]
