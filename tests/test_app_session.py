@@ -231,3 +231,19 @@ def test_asset_tarballs_cannot_write_outside_their_folder(tmp_path):
     with pytest.raises(RuntimeError, match="refusing"):
         _unpack(bad, tmp_path / "out" / "evil@1")
     assert not (tmp_path / "evil.js").exists()
+
+
+def test_the_page_and_the_report_show_the_same_game_numbers(session):
+    # one computation (popsim.analysis.games) behind the live view and the run report
+    session.build(S.Settings(n_agents=12, backend="scripted", scenario="public_goods", rounds=2))
+    session.step()
+    session.step()
+    snap = session.snapshot()
+    assert snap.evaluation_error is None, snap.evaluation_error
+    g = snap.metrics["game"]
+    assert snap.game.per_round["mean_share"].tolist() == pytest.approx([r["mean_share"] for r in g["per_round"]],
+                                                                       abs=1e-6)
+    page_r = snap.game.value_r.set_index("value")["r"]
+    for row in g["value_correlations"]:
+        if row["r"] is not None:
+            assert page_r[row["value"]] == pytest.approx(row["r"], abs=1e-6)

@@ -69,13 +69,9 @@ def make_figures(run: Run, m: dict, folder: Path) -> dict[str, Path]:
         hum = pd.DataFrame(v["correlations"]["human"]).loc[list(CODES10), list(CODES10)]
         label = f"simulated (n = {v['n_scored']} agents)"
         hlabel = f"human {sample} (n = {_n_human(sample)})"
-        sim_xy, hum_xy = analysis.mds(sim), analysis.mds(hum)
-        from scipy.spatial import procrustes
-
-        a, b, _ = procrustes(hum_xy[["x", "y"]].to_numpy(), sim_xy[["x", "y"]].to_numpy())
-        out["circumplex"] = figures.circumplex(pd.DataFrame({"value": sim_xy["value"], "x": b[:, 0], "y": b[:, 1]}),
-                                               pd.DataFrame({"value": hum_xy["value"], "x": a[:, 0], "y": a[:, 1]}),
-                                               folder / "circumplex.png", sim_label=label, human_label=hlabel)
+        sim_xy, hum_xy = analysis.aligned_maps(sim, hum)
+        out["circumplex"] = figures.circumplex(sim_xy, hum_xy, folder / "circumplex.png", sim_label=label,
+                                               human_label=hlabel)
         out["heatmaps"] = figures.heatmaps(sim, hum, folder / "heatmaps.png", sim_label=label, human_label=hlabel)
     if "manipulation" in v:
         t = _frame(v["manipulation"])
@@ -272,11 +268,11 @@ def _values_md(m: dict) -> list[str]:
          "the person's mean rating, MRAT; scale points of the 1-6 answer scale).", ""]
     if "means" in v:
         t = _frame(v["means"])
-        r = np.corrcoef(t["sim_mean"], t["human_mean"])[0, 1] if t["sim_mean"].std() > 0 else float("nan")
+        prof = analysis.profile_agreement(t)
         L += ["### Population value profile", "",
               f"Mean centered score per value (95% CI over agents) vs the human means of {t['human_source'].iloc[0]}: "
-              f"profile correlation r = {fmt(r)} over the 10 values, mean |difference| = "
-              f"{fmt((t['sim_mean'] - t['human_mean']).abs().mean())} scale points.", ""]
+              f"profile correlation r = {fmt(prof['means_r'])} over the 10 values, mean |difference| = "
+              f"{fmt(prof['means_abs_diff'])} scale points.", ""]
         L += table_lines(t, ["value", "sim_mean", "low", "high", "human_mean"])
         L += _img(m, "means")
     if "manipulation" in v:
@@ -284,7 +280,7 @@ def _values_md(m: dict) -> list[str]:
         base = v["manipulation_summary"]["baseline"]
         L += ["### Manipulation check", "",
               f"Agents primed with a value vs {base} agents, on that value's centered score. `diff`: sampled answers "
-              "(scale points, bootstrap 95% CI); `d`: Cohen's d; `diff_expected`: expected answers (noise-free); "
+              "(scale points, BCa bootstrap 95% CI); `d`: Cohen's d; `diff_expected`: expected answers (noise-free); "
               "`d_human`: diff_expected in human SDs of that value; `hit_rate`: share of primed agents whose top value is "
               "the primed one; `twin_diff`: the same difference in the agents' synthetic human twins.", ""]
         cols = [c for c in ["value", "n_primed", "n_unprimed", "diff", "low", "high", "d", "q", "diff_expected",
@@ -302,7 +298,8 @@ def _values_md(m: dict) -> list[str]:
         L += ["### Value structure", "",
               f"Centered 10 x 10 value correlations of the simulated population vs {sample} ({SAMPLE_LABELS[sample]}, "
               f"n = {_n_human(sample)}): Pearson r = {ci(ag['pearson_r'], ag['pearson_low'], ag['pearson_high'], 3)} over "
-              f"the 45 off-diagonal cells (bootstrap over agents), Spearman rho = {fmt(ag['spearman_rho'], 3)}, Mantel "
+              f"the 45 off-diagonal cells (CI: bootstrap over agents, for the r expected at this many agents; sampling "
+              f"noise lowers r), Spearman rho = {fmt(ag['spearman_rho'], 3)}, Mantel "
               f"p = {fmt(ag['mantel_p'], 4)} ({int(ag['n_perm'])} permutations), Tucker's phi = {fmt(ag['tucker_phi'], 3)}, "
               f"Procrustes disparity of the 2-D MDS maps = {fmt(ag['procrustes_disparity'], 3)} (0 = same map; "
               f"permutation p = {fmt(ag['procrustes_p'], 4)}).", ""]

@@ -33,8 +33,8 @@ from ..errors import PopsimError, unknown
 from ..reporting.markdown import table_lines
 from ..reporting.report import fmt
 from .plan import load_plan
-from .sweep import run_point, summarize
-from ..values import CODES10, circular_distance
+from .sweep import run_point
+from ..values import CODES10
 
 #: the study plan, as data: popsim/studies/replicate_plan.toml (scales, conditions, the paper's figures, the runs)
 PLAN = load_plan()
@@ -216,7 +216,7 @@ def analyze(root: Path, *, scale: str, seeds: list[int], accuracy: dict) -> dict
                     if h.get(k) is not None:
                         rows.append({"strategy": strat, "policy": policy, "seed": s, "metric": k, "value": h[k]})
     t = pd.DataFrame(rows)
-    res["rq3"] = summarize(t, ["strategy", "policy"]).to_dict("records") if len(t) else []
+    res["rq3"] = analysis.summarize_seeds(t, ["strategy", "policy"]).to_dict("records") if len(t) else []
     rob = {}
     for cond in ROBUSTNESS:
         h = _metrics(root, f"rob-{cond}")["headline"]
@@ -233,47 +233,11 @@ def rq1_style(run_dir: Path) -> dict:
 
     run = load_run(run_dir)
     meta = pd.DataFrame(run.config["scenario"]["statements"])
-    a = run.answers.merge(meta, on="item")
-    a["match"] = np.where(a["answer_matching_behavior"] == "Yes", a["expected"], 1 - a["expected"])
-    prime = run.agents.set_index("agent")["prime"].replace("", "none")
-    a["induction"] = a["agent"].map(prime)
-    table = a.groupby(["induction", "dimension"])["match"].mean().unstack("dimension")
-    out = {"endorsement": {i: {d: float(v) for d, v in row.items()} for i, row in table.iterrows()},
-           "validity": float(a["validity"].mean()) if a["validity"].notna().any() else None}
-    vals = [c for c in CODES10 if c in table.index]
-    if len(vals) == 10:
-        P = table.loc[vals].to_numpy(float)
-        P = P - P.mean(axis=0, keepdims=True)  # what is specific to each value, dimension by dimension
-        spread = float(np.abs(P).mean())
-        out["specificity"] = spread  # mean |value - mean of values| endorsement difference
-        if spread > 1e-9 and np.all(P.std(axis=1) > 0):
-            S = np.corrcoef(P)
-            out.update(circle_test(S))
-            rd = analysis.randall(pd.DataFrame(S, index=vals, columns=vals), n_perm=5000, seed=0)
-            out["randall_ci"], out["randall_p"] = float(rd["ci"]), float(rd["p"])
-        if "none" in table.index:
-            out["distance_from_unprimed"] = float(np.abs(table.loc[vals].to_numpy() - table.loc["none"].to_numpy()).mean())
-    return out
-
-
-def circle_test(S: np.ndarray, *, n_perm: int = 5000, seed: int = 0) -> dict:
-    """Spearman correlation between two values' behaviour-profile similarity and their distance on the
-    circle (negative = adjacent values behave more alike); p = share of value-label permutations with a
-    correlation at least as negative (one-sided)."""
-    from scipy import stats
-
-    k = S.shape[0]
-    iu = np.triu_indices(k, 1)
-    dist = np.array([[circular_distance(a, b) for b in CODES10] for a in CODES10], float)[iu]
-    obs = float(stats.spearmanr(S[iu], dist).statistic)
-    rng = np.random.default_rng(seed)
-    count = 0
-    rank_d = stats.rankdata(dist)
-    for _ in range(n_perm):
-        p = rng.permutation(k)
-        r = np.corrcoef(stats.rankdata(S[np.ix_(p, p)][iu]), rank_d)[0, 1]
-        count += r <= obs
-    return {"circle_rho": obs, "circle_p": (1 + count) / (1 + n_perm)}
+    table = analysis.endorsement(run.answers, meta, run.agents.set_index("agent")["prime"])
+    a = run.answers[run.answers["item"].isin(meta["item"])]
+    return {"endorsement": {i: {d: float(v) for d, v in row.items()} for i, row in table.iterrows()},
+            "validity": float(a["validity"].mean()) if a["validity"].notna().any() else None,
+            **analysis.induction_effects(table)}
 
 
 def _structure(m: dict) -> dict:
@@ -368,7 +332,9 @@ def render(res: dict) -> str:
             wide.append(row)
         w = pd.DataFrame(wide)
         L += table_lines(w, list(w.columns), 3)
-        L += ["Mean over seeds [95% t interval]. structure_r: vs DE_ESS9 (noise ceiling 0.94-0.97); items_js / "
+        L += ["Mean over seeds [95% t interval across seeds, on the Fisher z scale for the correlations and RANDALL, "
+              "the logit scale for the Jensen-Shannon distances, so every interval stays in range]. structure_r: vs "
+              "DE_ESS9 (noise ceiling 0.94-0.97); items_js / "
               "behaviour_js: mean Jensen-Shannon distance of value-item / attitude answer distributions (0 = same); "
               "value_behaviour_r: cell-wise r of value x attitude correlations vs DE_ESS9; means_r: r of the "
               "population's mean value profile with the human one. `reference` rows: the synthetic human twins of "

@@ -18,7 +18,8 @@ A study is a TOML file (or a dict for `run_sweep`):
 Each run is a complete run folder under `OUT/runs/` (its report without figures, to save time:
 `popsim report RUN` draws them). Rerunning a sweep reuses finished runs (same
 settings) and cached answers. `results.csv` is tidy (one row per run x metric); `summary.md` and
-`summary.png` give each metric per setting with a 95% CI across seeds (t interval). Runs execute
+`summary.png` give each metric per setting with a 95% CI across seeds (`analysis.summarize_seeds`: a t
+interval on the metric's unbounded scale, e.g. Fisher z for correlations). Runs execute
 in parallel local processes by default, or on a Ray cluster (`executor="ray"`) with the same code.
 """
 
@@ -253,10 +254,12 @@ def rebuild(root: str | Path) -> Path:
 
 
 def _summarise(root: Path, spec: dict, pts: list[dict], status: pd.DataFrame) -> None:
+    from .. import analysis
+
     table = collect(root, pts)
     table.to_csv(root / "results.csv", index=False)
     by = [k for k in spec["grid"] if k != "seed"]
-    summary = summarize(table, by)
+    summary = analysis.summarize_seeds(table, by)
     summary.to_csv(root / "summary.csv", index=False)
     (root / "summary.md").write_text(summary_markdown(spec, summary, status), encoding="utf-8")
     if len(summary):
@@ -278,25 +281,6 @@ def collect(root: Path, pts: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def summarize(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Per setting and metric: mean over seeds with a 95% t interval (n seeds, SD)."""
-    from scipy import stats
-
-    if table.empty:
-        return pd.DataFrame()
-    keys = [k for k in by if k in table] + ["metric"]
-    rows = []
-    for key, g in table.groupby(keys, dropna=False, sort=False):
-        v = g["value"].dropna().to_numpy()
-        n = len(v)
-        m = float(v.mean()) if n else float("nan")
-        sd = float(v.std(ddof=1)) if n > 1 else float("nan")
-        half = float(stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)) if n > 1 else float("nan")
-        rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))), "n_seeds": n, "mean": m,
-                     "sd": sd, "low": m - half, "high": m + half})
-    return pd.DataFrame(rows)
-
-
 def summary_markdown(spec: dict, summary: pd.DataFrame, status: pd.DataFrame) -> str:
     by = [k for k in spec["grid"] if k != "seed"]
     L = [f"# Sweep: {spec.get('name', 'study')}", "",
@@ -304,7 +288,9 @@ def summary_markdown(spec: dict, summary: pd.DataFrame, status: pd.DataFrame) ->
          f"grid: {', '.join(f'{k} = {v}' for k, v in spec['grid'].items())}. Runs: {len(status)} "
          f"({(status['status'] == 'done').sum()} run now, {(status['status'] == 'reused').sum()} reused, "
          f"{(status['status'] == 'failed').sum()} failed).", "",
-         "Each cell: mean over seeds with the 95% t interval across seeds. Metrics: structure_r = Pearson r of the "
+         "Each cell: mean over seeds with a 95% t interval across seeds, on the Fisher z scale for correlations and "
+         "the logit scale for shares and distances in [0, 1], so it stays in range (`popsim.analysis.METRIC_KINDS`). "
+         "Metrics: structure_r = Pearson r of the "
          "45 centered value correlations vs the human sample (noise ceiling 0.94-0.97); randall_ci = circular-order "
          "correspondence index (DE_ESS9: 0.797); items_js / behaviour_js = mean Jensen-Shannon distance of the value "
          "item / attitude item answer distributions from the human ones (0 = same); value_behaviour_r = cell-wise r "
