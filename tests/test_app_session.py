@@ -240,10 +240,10 @@ def test_the_page_and_the_report_show_the_same_game_numbers(session):
     session.step()
     snap = session.snapshot()
     assert snap.evaluation_error is None, snap.evaluation_error
-    g = snap.metrics["game"]
-    assert snap.game.per_round["mean_share"].tolist() == pytest.approx([r["mean_share"] for r in g["per_round"]],
+    g = snap.metrics.game
+    assert snap.game.per_round["mean_share"].tolist() == pytest.approx([r["mean_share"] for r in g.per_round],
                                                                        abs=1e-6)
     page_r = snap.game.value_r.set_index("value")["r"]
-    for row in g["value_correlations"]:
+    for row in g.value_correlations:
         if row["r"] is not None:
             assert page_r[row["value"]] == pytest.approx(row["r"], abs=1e-6)

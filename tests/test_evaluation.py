@@ -71,8 +71,8 @@ def test_reference_run_intervals_contain_their_estimates(tmp_path, population, s
 def test_game_and_validity_intervals_and_the_same_seed_gives_the_same_intervals(tmp_path):
     execute(tmp_path, scenario="dictator", backend="scripted", population="US_GSS2012", strategy="h_np", n_agents=40,
             rng=2, progress=False, report=False)
-    first = build_report(tmp_path, figures=False)
+    first = build_report(tmp_path, figures=False).to_dict()
     seen = check_intervals(first)
     assert seen["answers"] == 1 and seen["game"] == 1, seen
-    second = build_report(tmp_path, figures=False)
+    second = build_report(tmp_path, figures=False).to_dict()
     assert list(intervals(first)) == list(intervals(second))

@@ -64,6 +64,6 @@ def test_run_report_tables_come_from_the_renderer(tmp_path):
 
     res = execute(tmp_path / "run", scenario="ess21", policy="reference", n_agents=12, rng=1, progress=False,
                   figures=False)
-    means = pd.DataFrame(res.metrics["values"]["means"])
+    means = pd.DataFrame(res.metrics.values.means)
     expected = "\n".join(table_lines(means, ["value", "sim_mean", "low", "high", "human_mean"]))
     assert expected.startswith("| value | sim_mean |") and expected in res.report.read_text()

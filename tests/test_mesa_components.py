@@ -79,7 +79,7 @@ def test_one_snapshot_per_round_shared_by_the_components():
     assert mc.snapshot_of(model) is first and first.round == 0 and first.settings.seed == 2
     model.step()
     second = mc.snapshot_of(model)
-    assert second is not first and second.round == 1 and second.metrics["headline"]
+    assert second is not first and second.round == 1 and second.metrics.headline is not None
     assert (second.folder / "answers.parquet").is_file()
 
 

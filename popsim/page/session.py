@@ -28,8 +28,13 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from typing import TYPE_CHECKING
+
 from ..errors import PopsimError
 from .settings import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..reporting.record import Metrics
 
 log = logging.getLogger("popsim.page")
 
@@ -71,7 +76,7 @@ class Snapshot:
     agents: pd.DataFrame
     answers: pd.DataFrame
     measured: pd.DataFrame | None = None  # agents x 10 centered values measured in the run (questionnaires)
-    metrics: dict | None = None
+    metrics: "Metrics | None" = None  # the run's typed record (popsim.reporting.record)
     figures: dict[str, bytes] = field(default_factory=dict)
     report_md: str = ""
     folder: Path | None = None
@@ -234,7 +239,7 @@ class Session:
             with PLOT_LOCK:
                 snap.metrics = build_report(self.folder)
             snap.report_md = (self.folder / "report.md").read_text(encoding="utf-8")
-            for name, rel in (snap.metrics.get("figures") or {}).items():
+            for name, rel in (snap.metrics.figures or {}).items():
                 f = self.folder / rel
                 if f.exists():
                     snap.figures[name] = f.read_bytes()

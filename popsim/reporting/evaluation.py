@@ -16,6 +16,7 @@ from .. import analysis, datasets
 from ..errors import PopsimError
 from ..instruments import load_instrument, score
 from ..population import parse_population
+from .record import SCHEMA
 from .run_folder import Run
 from ..values import CODES10
 
@@ -61,7 +62,7 @@ def human_randall(sample: str) -> dict:
 def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -> dict:
     ident = run.config.get("identity", {})
     sample = parse_population(ident.get("population", "DE_ESS9"))[1]
-    m: dict = {"run": {**ident, "n_agents": int(len(run.agents)), "backend_detail": run.config.get("backend", {}),
+    m: dict = {"schema": SCHEMA, "run": {**ident, "n_agents": int(len(run.agents)), "backend_detail": run.config.get("backend", {}),
                        "engine": run.config.get("engine", {}), "seconds": run.config.get("seconds"),
                        "population_record": run.config.get("population", {})},
                "human_sample": sample}
@@ -108,8 +109,11 @@ def _answers_section(run: Run, n_boot: int, seed: int) -> dict:
     v = a["validity"].astype(float)
     if v.notna().any():
         per_agent = a.assign(v=v).groupby("agent")["v"].mean().dropna().to_numpy()
-        est, lo, hi = analysis.bootstrap_ci(per_agent, lambda d: d.mean(axis=-1), n_boot=n_boot, method="BCa",
-                                            vectorized=True, rng=seed)
+        if len(per_agent) >= 2:
+            est, lo, hi = analysis.bootstrap_ci(per_agent, lambda d: d.mean(axis=-1), n_boot=n_boot, method="BCa",
+                                                vectorized=True, rng=seed)
+        else:  # one agent: its mean, no interval
+            est, lo, hi = float(per_agent.mean()), float("nan"), float("nan")
         out["validity"] = {"mean": _f(est), "low": _f(lo), "high": _f(hi), "median": _f(np.nanmedian(v)),
                            "share_below_half": _f((v < 0.5).mean()), "n_asks": int(v.notna().sum())}
     return out

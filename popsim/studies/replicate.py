@@ -31,6 +31,7 @@ import pandas as pd
 from .. import analysis
 from ..errors import PopsimError, unknown
 from ..reporting.markdown import table_lines
+from ..reporting.record import Metrics
 from ..reporting.report import fmt
 from .plan import load_plan
 from .sweep import run_point
@@ -126,8 +127,8 @@ def engine_totals(runs: Path, names: list[str]) -> dict:
 
 
 def accuracy_from(run_dir: Path) -> dict[str, float]:
-    m = json.loads((run_dir / "metrics.json").read_text())
-    rows = (m.get("values") or {}).get("manipulation") or []
+    m = Metrics.load(run_dir)
+    rows = (m.values.manipulation if m.values is not None else None) or []
     acc = {r["value"]: float(r.get("hit_rate") or 0.0) for r in rows}
     return {c: acc.get(c, 0.0) for c in CODES10}
 
@@ -183,8 +184,13 @@ def rebuild(root: str | Path) -> Path:
 # ------------------------------------------------------------------------------------------ analysis
 
 
-def _metrics(root: Path, name: str) -> dict:
-    return json.loads((root / "runs" / name / "metrics.json").read_text())
+def _metrics(root: Path, name: str) -> Metrics:
+    return Metrics.load(root / "runs" / name)
+
+
+def _dict(section) -> dict | None:
+    """A record section as the plain dict replicate.json stores."""
+    return None if section is None else section.to_dict()
 
 
 def analyze(root: Path, *, scale: str, seeds: list[int], accuracy: dict) -> dict:
@@ -200,18 +206,19 @@ def analyze(root: Path, *, scale: str, seeds: list[int], accuracy: dict) -> dict
     res["rq2"] = {
         "values": _structure(m), "values_reference": _structure(mr),
         "pvq40": _structure(_metrics(root, "rq2-pvq40")),
-        "noise_ceiling": (m.get("values") or {}).get("noise_ceiling"),
-        "value_behaviour": (m.get("behaviour") or {}).get("value_behaviour_summary"),
-        "value_behaviour_reference": (mr.get("behaviour") or {}).get("value_behaviour_summary"),
-        "manipulation": (m.get("values") or {}).get("manipulation_summary"),
-        "validity": (m["answers"].get("validity") or {}).get("mean"),
+        "noise_ceiling": list(m.values.noise_ceiling or []) if m.values is not None else None,
+        "value_behaviour": _dict(m.behaviour.value_behaviour_summary) if m.behaviour is not None else None,
+        "value_behaviour_reference": (_dict(mr.behaviour.value_behaviour_summary) if mr.behaviour is not None
+                                      else None),
+        "manipulation": _dict(m.values.manipulation_summary) if m.values is not None else None,
+        "validity": m.answers.validity.mean if m.answers.validity is not None else None,
         "games": {g: _game(_metrics(root, f"rq2-{g}")) for g in ("dictator", "charity")},
     }
     rows = []
     for strat in RQ3_STRATEGIES + ("model_specific",):
         for s in seeds:
             for policy, name in (("llm", f"rq3-{strat}-s{s}"), ("reference", f"rq3-reference-{strat}-s{s}")):
-                h = _metrics(root, name)["headline"]
+                h = _metrics(root, name).headline.as_dict()
                 for k in ("structure_r", "randall_ci", "items_js", "behaviour_js", "value_behaviour_r", "means_r"):
                     if h.get(k) is not None:
                         rows.append({"strategy": strat, "policy": policy, "seed": s, "metric": k, "value": h[k]})
@@ -219,7 +226,7 @@ def analyze(root: Path, *, scale: str, seeds: list[int], accuracy: dict) -> dict
     res["rq3"] = analysis.summarize_seeds(t, ["strategy", "policy"]).to_dict("records") if len(t) else []
     rob = {}
     for cond in ROBUSTNESS:
-        h = _metrics(root, f"rob-{cond}")["headline"]
+        h = _metrics(root, f"rob-{cond}").headline.as_dict()
         rob[cond] = {k: h.get(k) for k in ("validity_mean", "manipulation_diff_expected", "structure_r", "items_js",
                                            "means_r")}
     res["robustness"] = rob
@@ -240,17 +247,23 @@ def rq1_style(run_dir: Path) -> dict:
             **analysis.induction_effects(table)}
 
 
-def _structure(m: dict) -> dict:
-    v = m.get("values") or {}
-    return {"agreement": v.get("agreement"), "agreement_all": v.get("agreement_all"), "randall": v.get("randall"),
-            "randall_human": v.get("randall_human"), "n": v.get("n_scored"), "error": v.get("structure_error")}
+def _structure(m: Metrics) -> dict:
+    v = m.values
+    if v is None:
+        return {"agreement": None, "agreement_all": None, "randall": None, "randall_human": None, "n": None,
+                "error": None}
+    return {"agreement": _dict(v.agreement), "agreement_all": list(v.agreement_all or []) or None,
+            "randall": _dict(v.randall), "randall_human": _dict(v.randall_human), "n": v.n_scored,
+            "error": v.structure_error}
 
 
-def _game(m: dict) -> dict:
-    g = m.get("game") or {}
-    return {"mean_share": g.get("mean_share"), "low": g.get("low"), "high": g.get("high"),
-            "signs_as_expected": g.get("signs_as_expected"), "signs_tested": g.get("signs_tested"),
-            "value_correlations": g.get("value_correlations"), "human_reference": g.get("human_reference")}
+def _game(m: Metrics) -> dict:
+    g = m.game
+    if g is None:
+        return {}
+    return {"mean_share": g.mean_share, "low": g.low, "high": g.high, "signs_as_expected": g.signs_as_expected,
+            "signs_tested": g.signs_tested, "value_correlations": list(g.value_correlations or []),
+            "human_reference": g.human_reference}
 
 
 def paper_table(res: dict) -> list[dict]:

@@ -40,6 +40,8 @@ import pandas as pd
 from ..errors import PopsimError, unknown
 from ..parameters import MODEL_KEYS, check
 from ..reporting.markdown import table_lines
+from ..reporting.record import Metrics
+from ..reporting.report import build_report
 
 STUDY_KEYS = {"name", "scenario", "out", "fixed", "grid", "backend_options", "scenario_options", "network_options",
               "cache", "workers", "description", "executor", "address"}
@@ -271,10 +273,12 @@ def collect(root: Path, pts: list[dict]) -> pd.DataFrame:
     rows = []
     for p in pts:
         d = root / "runs" / slug(p)
-        mfile = d / "metrics.json"
-        if not mfile.exists():
+        if not (d / "metrics.json").exists():
             continue
-        head = json.loads(mfile.read_text())["headline"]
+        try:
+            head = Metrics.load(d).headline.as_dict()
+        except PopsimError:  # a record of an older popsim: rebuilt from the run's own tables
+            head = build_report(d, figures=False).headline.as_dict()
         for metric, value in head.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value is not None:
                 rows.append({"run": d.name, **{k: p.get(k) for k in p}, "metric": metric, "value": float(value)})
