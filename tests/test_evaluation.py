@@ -14,7 +14,7 @@ import pytest
 from popsim.reporting.report import build_report
 from popsim.reporting.runs import execute
 
-ESTIMATES = ("mean", "ci", "diff", "mean_share", "sim_mean")
+ESTIMATES = ("mean", "ci", "diff", "mean_share", "sim_mean", "ratio")  # ratio: the card's SD ratios
 
 
 def intervals(obj, path="metrics"):
@@ -63,6 +63,8 @@ def test_reference_run_intervals_contain_their_estimates(tmp_path, population, s
     ag, rd = m["values"]["agreement"], m["values"]["randall"]
     assert ag["pearson_low"] < ag["pearson_r"] < ag["pearson_high"] < 1
     assert rd["low"] < rd["ci"] < rd["high"]
+    # the fidelity card: an SD ratio per item (21 or 35) and per value (10), the spread of value profiles
+    assert seen["card"] == (35 if scenario == "ess_attitudes" else 21) + 10 + 1, seen
     if scenario == "ess_attitudes":
         assert seen["behaviour"] == 14
     assert "values.agreement.pearson" in m["intervals"]

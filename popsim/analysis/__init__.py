@@ -15,17 +15,29 @@ documents its input and output columns, takes a `seed`/`rng` where it resamples,
 - `manipulation`: manipulation_check, profile_recovery, reliability, human_reliability
 - `games`: game_shares, per_round_shares, share_trend, agent_shares, mean_share, value_share_correlations
 - `statements`: endorsement, circle_test, induction_effects
+- `fidelity`: answer_shares, distribution_scores, summarise_scores (TV, SimBench, OpinionQA W1 score, JS)
+- `baselines`: sampling_floor, split_half_ceiling, multinomial_ceiling, naive_baselines, independent_answers,
+  fidelity_scale
+- `dispersion`: dispersion_items, dispersion_values, profile_spread, dispersion_summary
+- `signs`: fisher_ci, sign_check
+- `ppi`: ppi_mean, ppi_item_means (prediction-powered inference)
 """
 
 from .agreement import agreement_interval, agreement_table, aligned_maps, matrix_agreement, noise_ceiling
+from .baselines import (fidelity_scale, independent_answers, multinomial_ceiling, naive_baselines, sampling_floor,
+                        split_half_ceiling)
 from .behaviour import compare_value_behaviour, value_behaviour_correlations
+from .dispersion import dispersion_items, dispersion_summary, dispersion_values, profile_spread
 from .distributions import attitude_item_shares, compare_distributions, value_item_shares
+from .fidelity import answer_shares, distribution_scores, summarise_scores
 from .games import (agent_shares, game_shares, mean_share, per_round_shares, share_trend, signs_as_expected,
                     value_share_correlations)
 from .intervals import (KINDS, METRIC_KINDS, bootstrap_ci, mean_difference_ci, metric_kind, seed_interval,
                         summarize_seeds)
 from .manipulation import human_reliability, manipulation_check, profile_recovery, reliability
 from .means import profile_agreement, value_means
+from .ppi import ppi_item_means, ppi_mean
+from .signs import fisher_ci, sign_check
 from .statements import circle_test, endorsement, induction_effects
 from .stats import cronbach_alpha, fdr_bh, fisher_z_test
 from .structure import (angular_order, correlation_batch, correlation_matrix, correspondence_indices, distances,
@@ -33,12 +45,15 @@ from .structure import (angular_order, correlation_batch, correlation_matrix, co
 
 __all__ = [
     "KINDS", "METRIC_KINDS", "agent_shares", "agreement_interval", "agreement_table", "aligned_maps",
-    "angular_order", "attitude_item_shares", "bootstrap_ci", "circle_test", "compare_distributions",
-    "compare_value_behaviour", "correlation_batch", "correlation_matrix", "correspondence_indices",
-    "cronbach_alpha", "distances", "endorsement", "fdr_bh", "fisher_z_test", "game_shares", "higher_order_scores",
-    "human_reliability", "induction_effects", "manipulation_check", "matrix_agreement", "mds", "mean_difference_ci",
-    "mean_share", "metric_kind", "noise_ceiling", "per_round_shares", "profile_agreement", "profile_recovery",
-    "randall", "randall_interval", "reliability", "seed_interval", "share_trend", "signs_as_expected",
-    "summarize_seeds", "value_behaviour_correlations", "value_item_shares", "value_means",
+    "angular_order", "answer_shares", "attitude_item_shares", "bootstrap_ci", "circle_test",
+    "compare_distributions", "compare_value_behaviour", "correlation_batch", "correlation_matrix",
+    "correspondence_indices", "cronbach_alpha", "dispersion_items", "dispersion_summary", "dispersion_values",
+    "distances", "distribution_scores", "endorsement", "fdr_bh", "fidelity_scale", "fisher_ci", "fisher_z_test",
+    "game_shares", "higher_order_scores", "human_reliability", "independent_answers", "induction_effects",
+    "manipulation_check", "matrix_agreement", "mds", "mean_difference_ci", "mean_share", "metric_kind",
+    "multinomial_ceiling", "naive_baselines", "noise_ceiling", "per_round_shares", "ppi_item_means", "ppi_mean",
+    "profile_agreement", "profile_recovery", "profile_spread", "randall", "randall_interval", "reliability",
+    "sampling_floor", "seed_interval", "share_trend", "sign_check", "signs_as_expected", "split_half_ceiling",
+    "summarise_scores", "summarize_seeds", "value_behaviour_correlations", "value_item_shares", "value_means",
     "value_share_correlations",
 ]

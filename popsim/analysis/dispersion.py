@@ -13,6 +13,7 @@ import pandas as pd
 from ..errors import PopsimError
 from ._tables import check_count, check_level, rng_from, value_table
 from .fidelity import answer_shares, item_scales
+from .intervals import bootstrap_ci
 
 RATIO_COLUMNS = ("n", "sim_sd", "human_sd", "ratio", "low", "high")
 
@@ -118,8 +119,9 @@ def profile_spread(centered: pd.DataFrame, human_sd, *, n_boot: int = 1000, leve
     centered profiles from the mean profile, sqrt(sum_v var_v) (the RMS distance between two agents is
     sqrt(2) times it), against the same from the human SDs.
 
-    Returns n, sim_spread, human_spread, ratio, low, high (percentile bootstrap over agents; the human
-    spread's own sampling error, about 1/sqrt(2 n) relative, is not included).
+    Returns n, sim_spread, human_spread, ratio, low, high (percentile bootstrap over agents,
+    `scipy.stats.bootstrap` through `bootstrap_ci`; the human spread's own sampling error, about
+    1/sqrt(2 n) relative, is not included).
     """
     n_boot = check_count("n_boot", n_boot, 1)
     level = check_level(level)
@@ -129,11 +131,9 @@ def profile_spread(centered: pd.DataFrame, human_sd, *, n_boot: int = 1000, leve
     hs = _human_sd(human_sd, list(x.columns))
     a = x.to_numpy(float)
     human = float(np.sqrt((hs.to_numpy() ** 2).sum()))
-    sim = float(np.sqrt(a.var(axis=0, ddof=1).sum()))
-    gen = rng_from(seed)
-    idx = gen.integers(0, len(a), (n_boot, len(a)))
-    boot = np.sqrt(a[idx].var(axis=1, ddof=1).sum(axis=1))
-    lo, hi = _percentiles(boot / human, level)
+    sim, lo, hi = bootstrap_ci(a, lambda d: np.sqrt(d.var(axis=-2, ddof=1).sum(axis=-1)), n_boot=n_boot, level=level,
+                               vectorized=True, rng=rng_from(seed))
+    lo, hi = lo / human, hi / human
     return {"n": int(len(a)), "sim_spread": sim, "human_spread": human, "ratio": sim / human, "low": lo, "high": hi}
 
 

@@ -9,7 +9,8 @@ of its size and naive baselines reach.
 - behavioural: signs and sizes of value-outcome correlations against the human 95% intervals, game
   outcomes against the published human figures.
 
-Reads the run's tables (and the evaluation's numbers) only; the analysis is in `popsim.analysis`.
+Reads the run's tables (and the evaluation's numbers) only; the analysis is in `popsim.analysis`, the
+record's sections in `card_record`, the markdown in `sections.card_md`.
 """
 
 from __future__ import annotations
@@ -20,10 +21,6 @@ import numpy as np
 import pandas as pd
 
 from .. import analysis, datasets
-from ..analysis.baselines import fidelity_scale
-from ..analysis.dispersion import dispersion_items, dispersion_summary, dispersion_values, profile_spread
-from ..analysis.fidelity import distribution_scores
-from ..analysis.signs import sign_check
 from ..errors import PopsimError
 from ..instruments import load_instrument
 from .run_folder import Run
@@ -89,39 +86,43 @@ def marginal(run: Run, sample: str, *, n_boot: int, seed: int, n_draws: int = 20
         return {"error": "every answer of the scored items is missing; rerun the run (see its answers' errors)"}
     n_h = human_item_n(sample)
     twins = twin_answers(run, list(names)) if run.config.get("identity", {}).get("policy") == "llm" else None
-    scale = fidelity_scale(answers, human, human_n=n_h, datasets=names, twins=twins, n_draws=n_draws, seed=seed)
-    items = distribution_scores(answers, human, datasets=names)
-    disp = dispersion_items(answers, human, human_n=n_h, n_boot=n_boot, seed=seed)
+    scale = analysis.fidelity_scale(answers, human, human_n=n_h, datasets=names, twins=twins, n_draws=n_draws, seed=seed)
+    items = analysis.distribution_scores(answers, human, datasets=names)
+    disp = analysis.dispersion_items(answers, human, human_n=n_h, n_boot=n_boot, seed=seed)
     out = {"scale": scale.to_dict("records"), "items": items.merge(disp, on=["item", "n"]).to_dict("records"),
            "datasets": sorted(set(names.values())), "n_items": int(len(items)),
            "simbench_by_dataset": items.groupby("dataset")["simbench"].mean().to_dict(),
-           "dispersion_items": dispersion_summary(disp)}
+           "dispersion_items": analysis.dispersion_summary(disp)}
     if run.scores is not None and run.config.get("scenario", {}).get("instrument") == "ess21":
         cen = run.centered("sampled").dropna()
         stats = datasets.value_stats(sample)
         n_scored = int(datasets.sample_sizes().set_index("sample").loc[sample, "n_scored"])
         if len(cen) >= 3:
-            dv = dispersion_values(cen, stats, human_n=n_scored, n_boot=n_boot, seed=seed)
+            dv = analysis.dispersion_values(cen, stats, human_n=n_scored, n_boot=n_boot, seed=seed)
             out["values"] = dv.to_dict("records")
-            out["dispersion_values"] = dispersion_summary(dv)
-            out["profile_spread"] = profile_spread(cen, stats, n_boot=n_boot, seed=seed)
+            out["dispersion_values"] = analysis.dispersion_summary(dv)
+            out["profile_spread"] = analysis.profile_spread(cen, stats, n_boot=n_boot, seed=seed)
     return out
 
 
-def behavioural(m: dict) -> dict:
-    """Value-outcome signs against the human intervals; game outcome against the published figure."""
+def behavioural(m: dict, run: Run, twins: pd.DataFrame | None = None) -> dict:
+    """Value-outcome signs against the human intervals (and the reference twins' signs at this size); the
+    game outcome against the published figure."""
     out: dict = {}
     vb = (m.get("behaviour") or {}).get("value_behaviour")
     if vb:
         t = pd.DataFrame(vb)
-        sim = t.rename(columns={"sim_n": "n", "sim_r": "r"})[["item", "value", "n", "r"]]
-        hum = t.rename(columns={"human_n": "n", "human_r": "r"})[["item", "value", "n", "r"]]
+        sim, hum = (t.rename(columns={f"{s}_n": "n", f"{s}_r": "r"})[["item", "value", "n", "r"]].astype({"r": float})
+                    for s in ("sim", "human"))
         try:
-            cells, summary = sign_check(sim.astype({"r": float}), hum.astype({"r": float}))
-            out["signs"] = summary
+            cells, out["signs"] = analysis.sign_check(sim, hum)
             out["sign_cells"] = cells.to_dict("records")
         except PopsimError as exc:
             out["signs_error"] = str(exc)
+        beh = twin_answers(run, sorted(set(t["item"])))
+        if twins is not None and beh is not None and "signs" in out:
+            tw = analysis.value_behaviour_correlations(twins, beh)
+            out["twin_signs"] = analysis.sign_check(tw, hum)[1]
     g = m.get("game")
     if g:
         ref = g.get("human_reference") or {}
@@ -135,43 +136,69 @@ def behavioural(m: dict) -> dict:
     return out
 
 
-def structural(m: dict) -> dict:
-    """The value-structure numbers of the evaluation next to the human noise ceiling."""
+STRUCTURE_METRICS = (("pearson_r", True), ("tucker_phi", True), ("procrustes_disparity", False))
+
+
+def structural(m: dict, sample: str, twins: pd.DataFrame | None = None) -> dict:
+    """The value-structure numbers of the evaluation next to the human noise ceiling and, for LLM runs, the
+    same numbers of the run's reference twins (what a human-like population of this size gives)."""
     v = m.get("values") or {}
     ag = v.get("agreement")
     if not ag:
         return {"error": v.get("structure_error")} if v.get("structure_error") else {}
     nc = pd.DataFrame(v.get("noise_ceiling") or [])
-    rows = [{"metric": k, "run": ag.get(k), "higher_is_better": hib,
+    tw, rt = {}, {}
+    if twins is not None and len(twins.dropna()) >= 3:
+        human = datasets.value_correlation_matrix(sample, "centered")
+        try:
+            tc = analysis.correlation_matrix(twins.dropna())
+            tw = analysis.matrix_agreement(tc, human, n_perm=1, seed=0)
+            rt = analysis.randall(tc, n_perm=1, seed=0)
+        except PopsimError:  # twins without variance on a value: no twin column
+            tw, rt = {}, {}
+    rows = [{"metric": k, "run": ag.get(k), "higher_is_better": hib, "twins": tw.get(k),
              "human_min": float(nc[k].min()) if k in nc else None, "human_max": float(nc[k].max()) if k in nc else None}
-            for k, hib in (("pearson_r", True), ("tucker_phi", True), ("procrustes_disparity", False))]
-    rd = v.get("randall") or {}
-    rows.append({"metric": "randall_ci", "run": rd.get("ci"), "higher_is_better": True,
-                 "human_min": (v.get("randall_human") or {}).get("ci"), "human_max": (v.get("randall_human") or {}).get("ci")})
+            for k, hib in STRUCTURE_METRICS]
+    rd, rh = v.get("randall") or {}, v.get("randall_human") or {}
+    rows.append({"metric": "randall_ci", "run": rd.get("ci"), "higher_is_better": True, "twins": rt.get("ci"),
+                 "human_min": rh.get("ci"), "human_max": rh.get("ci")})
     return {"sample": ag.get("sample"), "table": rows}
 
 
-def fidelity_card(run: Run, m: dict, sample: str, *, n_boot: int = 500, seed: int = 0) -> dict:
-    """The card's sections (marginal, structural, behavioural) as plain numbers for metrics.json."""
-    return {"marginal": marginal(run, sample, n_boot=n_boot, seed=seed), "structural": structural(m),
-            "behavioural": behavioural(m)}
+def fidelity_card(run: Run, m: dict, sample: str, *, twins: pd.DataFrame | None = None, n_boot: int = 500,
+                  seed: int = 0) -> dict:
+    """The card's sections (marginal, structural, behavioural) as plain JSON values for metrics.json.
+    `twins`: the centered values of the run's reference twins (LLM runs), for the size-matched baselines."""
+    twins = twins if run.config.get("identity", {}).get("policy") == "llm" else None
+    return _plain({"marginal": marginal(run, sample, n_boot=n_boot, seed=seed),
+                   "structural": structural(m, sample, twins), "behavioural": behavioural(m, run, twins)})
+
+
+def _plain(x):
+    """JSON values: numpy numbers as Python ones rounded to 6 decimals, NaN and infinities as None."""
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return round(float(x), 6) + 0.0 if np.isfinite(x) else None  # + 0.0: no "-0.0"
+    return x
 
 
 def card_headline(card: dict) -> dict:
-    """The card's few numbers under names that say what they are (for metrics.json's headline)."""
+    """The card's few numbers under names that say what they are (the `Headline` fields of the card)."""
     mg = card.get("marginal") or {}
     scale = {r["metric"]: r for r in mg.get("scale") or []}
     out: dict = {}
-    for metric, prefix, run_name in (("simbench", "simbench", "simbench_score"), ("w1_score", "w1", "w1_score"),
-                                     ("tv", "tv", "tv_distance"), ("jensen_shannon", "js", "js_distance")):
-        r = scale.get(metric)
-        if r:
-            out[run_name] = r["run"]
-            out[f"{prefix}_floor"] = r["floor"]
-            out[f"{prefix}_ceiling"] = r["ceiling"]
-            out[f"{prefix}_normalised"] = r["normalised"]
-    if scale.get("simbench"):
-        out["simbench_best_naive"] = scale["simbench"]["best_naive_value"]
+    sb, w1 = scale.get("simbench", {}), scale.get("w1_score", {})
+    out.update(simbench_score=sb.get("run"), simbench_floor=sb.get("floor"), simbench_ceiling=sb.get("ceiling"),
+               simbench_normalised=sb.get("normalised"), w1_score=w1.get("run"), w1_floor=w1.get("floor"),
+               w1_normalised=w1.get("normalised"), tv_distance=scale.get("tv", {}).get("run"),
+               js_distance=scale.get("jensen_shannon", {}).get("run"))
     out["dispersion_ratio"] = (mg.get("dispersion_items") or {}).get("dispersion_ratio")
     out["value_dispersion_ratio"] = (mg.get("dispersion_values") or {}).get("dispersion_ratio")
     out["profile_spread_ratio"] = (mg.get("profile_spread") or {}).get("ratio")
@@ -179,103 +206,4 @@ def card_headline(card: dict) -> dict:
     out["value_outcome_keep_sign"] = sg.get("share_keep_sign")
     out["value_outcome_flipped"] = sg.get("share_flipped")
     out["value_outcome_inside_ci"] = sg.get("share_inside_ci")
-    return {k: (None if v is None or (isinstance(v, float) and not np.isfinite(v)) else v) for k, v in out.items()}
-
-
-# ------------------------------------------------------------------------------------------ markdown
-
-SCORE_LABELS = {"simbench": "SimBench score (100 = human shares, 0 = uniform)",
-                "w1_score": "OpinionQA 1 - W1/(K-1)", "tv": "total variation (lower is better)",
-                "jensen_shannon": "Jensen-Shannon distance (lower is better)"}
-
-
-def _n(x, nd: int = 2) -> str:
-    if x is None or (isinstance(x, float) and not np.isfinite(x)):
-        return "n/a"
-    return f"{x:.{nd}f}"
-
-
-def _pct(x) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{100 * x:.0f}%"
-
-
-def _rows(head: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|",
-            *("| " + " | ".join(r) + " |" for r in rows), ""]
-
-
-def card_md(card: dict, n_agents: int) -> list[str]:
-    """The card as markdown lines (a `## Fidelity card` section of report.md)."""
-    L = ["## Fidelity card", "",
-         "Where the run stands on the scales the field uses, next to what a perfect simulator with the same "
-         f"number of agents ({n_agents}) reaches by sampling alone (floor), how close two halves of the human "
-         "sample are (ceiling) and naive baselines. `normalised` = (run - best naive baseline) / (floor - best "
-         "naive baseline): 0 = no better than uniform or modal answers, 1 = as good as a perfect simulator of "
-         "this size. Definitions: docs/analysis.md, section 7.", ""]
-    mg = card.get("marginal") or {}
-    L += ["### Marginal: answer distributions and dispersion", ""]
-    if mg.get("error"):
-        L += [f"Not computed: {mg['error']}", ""]
-    else:
-        scale = mg["scale"]
-        method = scale[0]["ceiling_method"]
-        L += [f"{mg['n_items']} items ({', '.join(mg['datasets'])}); ceiling: {method}"
-              + (" (two draws of half the human n from the human shares: no respondent-level data)"
-                 if method != "split-half" else " of the human respondents") + ".", ""]
-        L += _rows(["score", "run", "floor", "ceiling", "uniform", "modal", "independent", "twins", "normalised"],
-                   [[SCORE_LABELS[r["metric"]], *(_n(r[k], 1 if r["metric"] == "simbench" else 3)
-                     for k in ("run", "floor", "ceiling", "uniform", "modal", "independent", "twins")),
-                     _n(r["normalised"])] for r in scale])
-        by = mg.get("simbench_by_dataset") or {}
-        if len(by) > 1:
-            L += ["SimBench score per dataset: " + ", ".join(f"{k} {_n(v, 1)}" for k, v in by.items()) + ".", ""]
-        di = mg.get("dispersion_items") or {}
-        text = (f"Dispersion: SD of the simulated answers / SD of the human answers, geometric mean over "
-                f"{di.get('n')} items = {_n(di.get('dispersion_ratio'))} (1 = as spread out as humans); "
-                f"{_pct(di.get('share_under'))} of the items under-dispersed and {_pct(di.get('share_over'))} "
-                "over-dispersed (95% CI wholly below / above 1).")
-        dv, sp = mg.get("dispersion_values"), mg.get("profile_spread")
-        if dv:
-            text += (f" Per value (centered scores): geometric mean ratio {_n(dv['dispersion_ratio'])}, "
-                     f"{_pct(dv['share_under'])} of the values under-dispersed.")
-        if sp:
-            text += (f" Between-agent spread of value profiles (RMS distance from the mean profile): "
-                     f"{_n(sp['sim_spread'])} vs {_n(sp['human_spread'])} in humans, ratio {_n(sp['ratio'])} "
-                     f"(95% CI {_n(sp['low'])} to {_n(sp['high'])}).")
-        L += [text, ""]
-        L += _rows(["item", "dataset", "n", "SimBench", "W1 score", "TV", "JS", "SD ratio", "95% CI"],
-                   [[r["item"], r["dataset"], str(int(r["n"])), _n(r["simbench"], 1), _n(r["w1_score"], 3),
-                     _n(r["tv"], 3), _n(r["jensen_shannon"], 3), _n(r["ratio"]),
-                     f"{_n(r['low'])} to {_n(r['high'])}"] for r in mg["items"]])
-    st = card.get("structural") or {}
-    if st.get("table"):
-        L += ["### Structural: value structure", "",
-              f"Centered value correlations vs {st['sample']}; human range = the same statistic between the "
-              "human samples (noise ceiling; for RANDALL the human sample's own index).", ""]
-        L += _rows(["metric", "run", "human range"],
-                   [[r["metric"], _n(r["run"], 3), f"{_n(r['human_min'], 3)} to {_n(r['human_max'], 3)}"]
-                    for r in st["table"]])
-    elif st.get("error"):
-        L += ["### Structural: value structure", "", f"Not computed: {st['error']}", ""]
-    bh = card.get("behavioural") or {}
-    if bh:
-        L += ["### Behavioural", ""]
-        sg = bh.get("signs")
-        if sg:
-            L += [f"Value x outcome correlations ({sg['n_pairs']} pairs with a human correlation): "
-                  f"{_pct(sg['share_keep_sign'])} keep the human sign; of the {sg['n_human_nonzero']} pairs whose "
-                  f"human 95% interval (Fisher z, human n) excludes 0, {_pct(sg['share_keep_sign_nonzero'])} keep "
-                  f"it and {_pct(sg['share_flipped'])} flip it; {_pct(sg['share_inside_ci'])} of the simulated "
-                  "correlations lie inside the human interval.", ""]
-        elif bh.get("signs_error"):
-            L += [f"Value x outcome signs not computed: {bh['signs_error']}", ""]
-        g = bh.get("game")
-        if g:
-            hm = g.get("human_mean_share")
-            L += [f"Game: mean share {_pct(g.get('mean_share'))} (95% CI {_pct(g.get('low'))} to "
-                  f"{_pct(g.get('high'))})" + (f" vs {_pct(hm)} in humans ({(g.get('human_source') or '').split(',')[0]}; "
-                                               f"{'inside' if g.get('human_inside_ci') else 'outside'} the CI)"
-                                               if hm is not None else "")
-                  + f"; {g.get('signs_as_expected')} of {g.get('signs_tested')} value correlations have the "
-                  "published sign.", ""]
-    return L
+    return out

@@ -16,6 +16,7 @@ from .. import analysis, datasets
 from ..errors import PopsimError
 from ..instruments import load_instrument, score
 from ..population import parse_population
+from .card import card_headline, fidelity_card
 from .record import SCHEMA
 from .run_folder import Run
 from ..values import CODES10
@@ -79,6 +80,7 @@ def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -
         m["game"] = _game_section(run, n_boot, seed)
     if run.config.get("scenario", {}).get("statements"):
         m["statements"] = _statements_section(run)
+    m["card"] = fidelity_card(run, m, sample, twins=twin_centered(run), n_boot=n_boot, seed=seed)
     m["headline"] = headline(m)
     m["intervals"] = interval_methods(n_boot)
     return m
@@ -94,7 +96,12 @@ def interval_methods(n_boot: int) -> dict[str, str]:
             "values.agreement.pearson": expected, "values.randall": expected,
             "items.table": f"percentile bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)",
             "behaviour.items": f"percentile bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)",
-            "game.mean_share": f"BCa bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)"}
+            "game.mean_share": f"BCa bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)",
+            "card.marginal.scale": "floor: mean over 200 multinomial draws of the run's size from the human shares; "
+                                   "ceiling: split-half over respondents, or two multinomial draws of half the human n",
+            "card.marginal.items": f"SD ratio: percentile bootstrap, both sides redrawn as multinomial counts ({n_boot})",
+            "card.marginal.profile_spread": f"percentile bootstrap over agents ({n_boot} resamples, "
+                                            "scipy.stats.bootstrap)"}
 
 
 # ------------------------------------------------------------------------------------------ answers
@@ -345,4 +352,5 @@ def headline(m: dict) -> dict:
         "game_mean_share": g.get("mean_share"),
         "game_slope": g.get("slope_per_round"),
         "game_signs": (f"{g['signs_as_expected']}/{g['signs_tested']}" if g else None),
+        **card_headline(m.get("card") or {}),
     }

@@ -309,6 +309,22 @@ class Headline(Section):
     game_mean_share: float | None = None
     game_slope: float | None = None
     game_signs: str | None = None
+    # the fidelity card (card_record.Card; docs/analysis.md section 9)
+    simbench_score: float | None = None
+    simbench_floor: float | None = None
+    simbench_ceiling: float | None = None
+    simbench_normalised: float | None = None
+    w1_score: float | None = None
+    w1_floor: float | None = None
+    w1_normalised: float | None = None
+    tv_distance: float | None = None
+    js_distance: float | None = None
+    dispersion_ratio: float | None = None
+    value_dispersion_ratio: float | None = None
+    profile_spread_ratio: float | None = None
+    value_outcome_keep_sign: float | None = None
+    value_outcome_flipped: float | None = None
+    value_outcome_inside_ci: float | None = None
 
     def as_dict(self) -> dict:
         """Every headline metric by name (None included), in the declared order."""
@@ -328,6 +344,7 @@ class Metrics(Section):
     behaviour: Behaviour | None = None
     game: Game | None = None
     statements: Statements | None = None
+    card: Card | None = None
     headline: Headline | None = None
     intervals: dict | None = None  # section -> how its intervals were computed
     figures: dict | None = None  # figure name -> path inside the run folder
@@ -360,3 +377,6 @@ class Metrics(Section):
         path = Path(run_folder) / "metrics.json"
         path.write_text(json.dumps(self.to_dict(), indent=2, default=str), encoding="utf-8")
         return path
+
+
+from .card_record import Card  # noqa: E402  (the card's sections build on Section and Rows above)

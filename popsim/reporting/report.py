@@ -17,8 +17,8 @@ from .markdown import table_lines
 from .record import Metrics
 from .run_figures import make_figures, n_human
 from .run_folder import Run, load_run
-from .sections import (answers_md, behaviour_md, ci, fmt, game_md, items_md, statements_md,  # noqa: F401 (fmt, ci:
-                       values_md)                                                            # the report's formats)
+from .sections import (answers_md, behaviour_md, card_md, ci, fmt, game_md, items_md,  # noqa: F401 (fmt, ci:
+                       statements_md, values_md)                                      # the report's formats)
 
 #: verdict thresholds on the noise-free prime effect (expected answers, centered scale points)
 STEERABLE_DIFF = 0.2
@@ -58,6 +58,8 @@ def render(run: Run, m: Metrics) -> str:
                             ("game", game_md), ("statements", statements_md)):
         if getattr(m, section) is not None:
             L += writer(m)
+    if m.card is not None:
+        L += card_md(m)
     L += ["## Reproduce", "",
           f"- settings: `config.json` (package versions, git revision {run.config.get('git') or 'n/a'}); every answer "
           f"is in the cache `{run.config.get('cache') or 'in memory'}` keyed by backend, model and prompt;",
@@ -118,6 +120,12 @@ def verdict(m: Metrics) -> str:
         parts.append(f"Value-behaviour: the simulated value x attitude correlations agree with DE_ESS9 at cell-wise r = "
                      f"{fmt(s.pearson_r)} over {int(s.n_cells or 0)} cells, same sign in "
                      f"{fmt(s.sign_agreement, 1, True)} of them.")
+    h = m.headline
+    if h.simbench_score is not None:
+        parts.append(f"Answer distributions: SimBench score {fmt(h.simbench_score, 1)} (a perfect simulator with this many "
+                     f"agents: {fmt(h.simbench_floor, 1)}; uniform answers: 0), normalised {fmt(h.simbench_normalised)} "
+                     "(0 = the best naive baseline, 1 = a perfect simulator of this size); answer SDs "
+                     f"{fmt(h.dispersion_ratio)} times the human ones.")
     g = m.game
     if g is not None:
         ref = g.human_reference or {}
