@@ -194,6 +194,12 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
       noun="scale"),
     P("seeds", "--seeds", "replicate", int, None, "seeds per population strategy (default: the scale's)", "Seeds",
       low=1, none_ok=True, metavar="N"),
+    # ------------------------------------------------------------------ export
+    P("format", "--format", "export", str, "simbench", "layout of the exported file (simbench: SimBench's results "
+      "pickle, scored by its calculate_simbench_score.py)", "the Export format",
+      choices=_owner("reporting.export", "FORMATS"), noun="export format"),
+    P("label", "--label", "export", str, None, "the name the file gives the simulator (SimBench's Model column; "
+      "default: popsim, the model and the prompt style of the run)", "the Label", none_ok=True),
     # ------------------------------------------------------------------ the page
     P("host", "--host", "page", str, "127.0.0.1", "address to serve the page on (keep it on loopback: the page runs "
       "models and reads folders of this machine)", "the Host"),

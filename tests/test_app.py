@@ -214,6 +214,11 @@ def test_a_round_of_the_embedded_model_fills_the_views(page, tmp_path):
     if view.locator("img").count():
         assert len(_images(view, 500)) >= 2
 
+    # the fidelity card: the scores of the run next to the floor, the ceiling and the baselines
+    view = _view(page, "Fidelity")
+    view.locator("table td", has_text="SimBench score").first.wait_for(timeout=30_000)
+    assert len(_numeric_cells(view)) >= 4 * 6 + 21 * 6
+
     # the whole report, with its figures
     view = _view(page, "Report")
     view.get_by_text("Verdict").first.wait_for(timeout=30_000)

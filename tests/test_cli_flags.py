@@ -91,6 +91,7 @@ TABLE: dict[str, set[str]] = {
     "compare": {"runs", "--out"},
     "datasets": set(),
     "page": {"--host", "--port"},
+    "export": {"run", "--format", "--label", "--out"},
 }
 
 
@@ -301,6 +302,10 @@ def test_prompts_report_compare_datasets_flags(tmp_path, capsys):
     assert code == 0 and (tmp_path / "cmp.md").is_file() and "structure_r" in out
     code, out, _ = run_cli(["datasets"], capsys)
     assert code == 0 and "value_stats" in out
+    code, out, _ = run_cli(["export", str(tmp_path / "a"), "--format", "simbench", "--label", "my-sim", "--out",
+                            str(tmp_path / "a.pkl")], capsys)
+    frame = pd.read_pickle(tmp_path / "a.pkl")
+    assert code == 0 and "simbench" in out and set(frame["Model"]) == {"my-sim"} and "human_answer" in frame
 
 
 def _free_port() -> int:

@@ -81,3 +81,32 @@ def test_bad_input(tmp_path):
         write_simbench(frame.drop(columns="Model"), tmp_path / "out.pkl")
     with pytest.raises(PopsimError, match="non-empty name"):
         simbench_frame(frame, human, model="")
+
+
+# ------------------------------------------------------------------------------------------ popsim export
+
+
+def test_cli_export_and_its_bad_input(tmp_path, capsys):
+    from popsim.reporting.runs import execute
+
+    from cli_run import run_cli
+
+    execute(tmp_path / "ess", scenario="ess21", policy="reference", n_agents=30, rng=1, progress=False,
+            figures=False)
+    execute(tmp_path / "game", scenario="dictator", backend="scripted", n_agents=5, rng=1, progress=False,
+            report=False, cache_path=tmp_path / "c.sqlite")
+    code, out, err = run_cli(["export", tmp_path / "ess", "--out", tmp_path / "x" / "ess.pkl"], capsys)
+    assert code == 0 and "written:" in out, err
+    frame = pd.read_pickle(tmp_path / "x" / "ess.pkl")
+    assert len(frame) == 21 and set(frame["Model"]) == {"popsim/reference-twins"}
+    bad = {("--format", "csv"): "unknown export format 'csv'; choose one of: simbench",
+           ("--out", "ess.csv"): "reads *.pkl files; give a file path ending in .pkl",
+           ("run", "game"): "has no answers to items with human answer shares",
+           ("run", "nowhere"): "does not exist; pass the --out folder of a finished run"}
+    for (what, value), message in bad.items():
+        run = tmp_path / (value if what == "run" else "ess")
+        argv = ["export", run, "--out", tmp_path / ("ess.csv" if what == "--out" else "y.pkl")]
+        argv += ["--format", value] if what == "--format" else []
+        code, out, err = run_cli(argv, capsys)
+        assert code == 2 and message in err and err.startswith("popsim: error:") and err.count("\n") == 1, err
+        assert not (tmp_path / "y.pkl").exists() and not (tmp_path / "ess.csv").exists()

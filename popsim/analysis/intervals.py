@@ -34,6 +34,14 @@ METRIC_KINDS: dict[str, str] = {
     "means_abs_diff": "positive", "missing": "positive", "manipulation_significant": "positive",
     # differences and slopes: no bound
     "manipulation_diff_expected": "unbounded", "manipulation_d": "unbounded", "game_slope": "unbounded",
+    # the fidelity card: the SimBench score is at most 100 and unbounded below, normalised scores are unbounded,
+    # OpinionQA's score, distances and shares lie in [0, 1], SD ratios are positive
+    "simbench_score": "unbounded", "simbench_floor": "unbounded", "simbench_ceiling": "unbounded",
+    "simbench_normalised": "unbounded", "w1_normalised": "unbounded",
+    "w1_score": "proportion", "w1_floor": "proportion", "tv_distance": "proportion", "js_distance": "proportion",
+    "value_outcome_keep_sign": "proportion", "value_outcome_flipped": "proportion",
+    "value_outcome_inside_ci": "proportion",
+    "dispersion_ratio": "positive", "value_dispersion_ratio": "positive", "profile_spread_ratio": "positive",
 }
 BOOTSTRAP_METHODS = ("percentile", "BCa", "expected")
 #: BCa's jackknife evaluates the statistic n times (quadratic for a mean); above this many agents in a

@@ -35,7 +35,8 @@ def Views(snap: Snapshot | None):
     if snap.evaluation_error:
         solara.Warning(snap.evaluation_error)
     views = {"Value profile": ProfileView, "Structure": StructureView, "Manipulation check": ManipulationView,
-             "Items": ItemsView, "Value-behaviour": BehaviourView, "Game": GameViewPanel, "Report": ReportView}
+             "Items": ItemsView, "Value-behaviour": BehaviourView, "Game": GameViewPanel, "Fidelity": FidelityView,
+             "Report": ReportView}
     TabBar(list(views), view)
     name = view.value if view.value in views else "Value profile"
     with solara.Div(classes=["popsim-view", "popsim-view-" + name.lower().replace(" ", "-")]):
@@ -178,6 +179,19 @@ def GameViewPanel(snap: Snapshot):
     if g.network_png is None:
         md("_No network picture: choose a network (complete, small_world, scale_free, value_homophily)._")
     md(frame_markdown(g.per_round))
+
+
+@solara.component
+def FidelityView(snap: Snapshot):
+    if _not_yet(snap, "The fidelity card"):
+        return
+    m = snap.metrics
+    if m is None or m.card is None:
+        solara.Info("The fidelity card appears with the run's evaluation (after a round).")
+        return
+    from ..reporting.sections import card_md
+
+    md("\n".join(card_md(m)[2:]))  # the report's card section, without its heading
 
 
 @solara.component

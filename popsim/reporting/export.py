@@ -16,9 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis.fidelity import _sim_shares, item_scales
-from ..errors import PopsimError
+from ..errors import PopsimError, unknown
 
 SIMBENCH_COLUMNS = ("dataset_name", "Model", "item", "human_answer", "Response_Distribution")
+#: the layouts `popsim export --format` writes
+FORMATS = ("simbench",)
 
 
 def _label(code: float) -> str:
@@ -62,3 +64,39 @@ def write_simbench(frame: pd.DataFrame, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_pickle(path)
     return path
+
+
+def run_label(identity: dict) -> str:
+    """The default name of a run's simulator: popsim, the model (or the reference twins) and the prompt style."""
+    if identity.get("policy") == "reference":
+        return "popsim/reference-twins"
+    return f"popsim/{identity.get('model') or identity.get('backend')}/{identity.get('prompt_style')}"
+
+
+def export_run(run_folder: str | Path, out: str | Path, *, format: str = "simbench", label: str | None = None) -> Path:
+    """Write a run's per-item simulated and human answer distributions in another tool's layout.
+
+    `simbench`: `simbench_frame` of the items the run answered that have human shares (ESS-21 value items
+    against the run's human sample, ESS round 9 attitude items against DE_ESS9), one dataset per instrument,
+    as the run's fidelity card scores them. Bad input (an unknown format, an --out that is not a .pkl file,
+    a run without such items) is refused before anything is written.
+    """
+    from ..population import parse_population
+    from .card import scored_items
+    from .run_folder import load_run
+
+    if format not in FORMATS:
+        raise unknown("export format", format, FORMATS)
+    out = Path(out)
+    if out.suffix != ".pkl" or out.is_dir():
+        raise PopsimError(f"--out {out}: SimBench's scorer reads *.pkl files; give a file path ending in .pkl")
+    run = load_run(run_folder)
+    ident = run.config.get("identity", {})
+    sample = parse_population(ident.get("population", "DE_ESS9"))[1]
+    answers, human, names = scored_items(run, sample)
+    answers = answers.dropna(subset=["answer"])
+    if answers.empty:
+        raise PopsimError(f"run {run.path} has no answers to items with human answer shares (the ESS-21 value items "
+                          f"or the ESS round 9 attitude items; its scenario is {ident.get('scenario')}); export a "
+                          "run of ess21, ess_attitudes or a scenario that asks those items")
+    return write_simbench(simbench_frame(answers, human, model=label or run_label(ident), datasets=names), out)

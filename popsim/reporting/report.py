@@ -143,7 +143,10 @@ def verdict(m: Metrics) -> str:
 
 COMPARE_COLUMNS = ["validity_mean", "manipulation_diff_expected", "manipulation_d", "manipulation_significant",
                    "structure_r", "structure_r_low", "structure_r_high", "randall_ci", "items_js", "behaviour_js",
-                   "value_behaviour_r", "game_mean_share", "game_slope", "game_signs"]
+                   "value_behaviour_r", "game_mean_share", "game_slope", "game_signs",
+                   # the fidelity card
+                   "simbench_score", "simbench_floor", "simbench_normalised", "w1_score", "dispersion_ratio",
+                   "profile_spread_ratio", "value_outcome_keep_sign", "value_outcome_flipped"]
 
 
 def headline_table(paths: list[Path]) -> pd.DataFrame:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from ..errors import PopsimError
 from ..reporting.record import Metrics
 from ..reporting.report import compare_runs, fmt
@@ -48,6 +50,7 @@ def demo_report(out: Path, paths: list[Path]) -> str:
          "## What it shows", "", vp_verdict(vp, nn, ref), "",
          "## Headline metrics", ""]
     L += (out / "compare.md").read_text().splitlines()[4:]
+    L += ["", "## Fidelity card", ""] + card_table(ms)
     L += ["", "## The arms", ""]
     for p in paths:
         L.append(f"- [{p.name}]({p.name}/report.md): full report with figures")
@@ -57,6 +60,28 @@ def demo_report(out: Path, paths: list[Path]) -> str:
           "correspondence index of the circular order; items_js = mean Jensen-Shannon distance of the item answer "
           "distributions from the human ones.", ""]
     return "\n".join(L)
+
+
+#: the card's numbers the demo shows for each arm (each arm's report.md has the whole card)
+CARD_COLUMNS = ("simbench_score", "simbench_floor", "simbench_ceiling", "simbench_normalised", "w1_score", "w1_floor",
+                "w1_normalised", "tv_distance", "js_distance", "dispersion_ratio", "value_dispersion_ratio",
+                "profile_spread_ratio", "structure_r", "randall_ci")
+
+
+def card_table(ms: dict[str, Metrics]) -> list[str]:
+    """The fidelity card of every arm, side by side (one row per number, one column per arm)."""
+    from ..reporting.markdown import table_lines
+
+    rows = [{"metric": k, **{arm: m.headline.as_dict().get(k) for arm, m in ms.items()}} for k in CARD_COLUMNS]
+    text = ("The answer distributions of the 21 items on the field's scales (docs/analysis.md section 9): the SimBench "
+            "score (100 = the human shares, 0 = uniform answers), OpinionQA's 1 - W1/(K-1), total variation and "
+            "Jensen-Shannon distance; `floor` = what a perfect simulator with this many agents scores by sampling "
+            "alone, `ceiling` = two halves of the human sample scored against each other; `normalised` = 0 at the "
+            "best naive baseline (uniform or modal answers), 1 at the floor; dispersion = SD of the simulated / "
+            "human answers (items), of the centered values, and the spread of the value profiles; structure_r "
+            "and randall_ci as above (human noise ceiling 0.94-0.97; DE_ESS9 RANDALL 0.797). Each arm's report.md "
+            "has the whole card with the baselines and every item.")
+    return [text, ""] + table_lines(pd.DataFrame(rows), ["metric", *ms], 3)
 
 
 def vp_verdict(vp: Metrics, nn: Metrics, ref: Metrics) -> str:

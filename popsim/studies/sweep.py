@@ -46,7 +46,8 @@ from ..reporting.report import build_report
 STUDY_KEYS = {"name", "scenario", "out", "fixed", "grid", "backend_options", "scenario_options", "network_options",
               "cache", "workers", "description", "executor", "address"}
 SUMMARY_METRICS = ("structure_r", "randall_ci", "items_js", "behaviour_js", "value_behaviour_r", "validity_mean",
-                   "manipulation_diff_expected", "game_mean_share")
+                   "manipulation_diff_expected", "game_mean_share", "simbench_score", "simbench_normalised",
+                   "dispersion_ratio")
 EXECUTORS = ("process", "ray")
 
 
@@ -299,7 +300,10 @@ def summary_markdown(spec: dict, summary: pd.DataFrame, status: pd.DataFrame) ->
          "correspondence index (DE_ESS9: 0.797); items_js / behaviour_js = mean Jensen-Shannon distance of the value "
          "item / attitude item answer distributions from the human ones (0 = same); value_behaviour_r = cell-wise r "
          "of value x attitude correlations vs DE_ESS9; validity_mean = probability on valid options; "
-         "manipulation_diff_expected = primed minus baseline on the primed value (scale points).", ""]
+         "manipulation_diff_expected = primed minus baseline on the primed value (scale points); simbench_score = "
+         "SimBench score of the answer distributions (100 = human shares, 0 = uniform; docs/analysis.md section 9), "
+         "simbench_normalised = 0 at the best naive baseline, 1 at a perfect simulator of the run's size; "
+         "dispersion_ratio = SD of simulated / human answers (geometric mean over items).", ""]
     if summary.empty:
         return "\n".join(L + ["No run finished."])
     metrics = [m for m in SUMMARY_METRICS if m in set(summary["metric"])]
