@@ -47,15 +47,18 @@ def shown(root) -> tuple[str, list[bytes]]:
 
 def test_views_render_the_model_and_follow_its_steps():
     model = PopulationModel(n_agents=40, scenario="ess21", policy="reference", strategy="h_np", rng=1)
-    box, rc = solara.render(Placed(model, [mc.ValueProfile, mc.Structure, mc.Results]), handle_error=False)
+    box, rc = solara.render(Placed(model, [mc.ValueProfile, mc.Structure, mc.Fidelity, mc.Results]),
+                            handle_error=False)
     text, images = shown(box)
     assert "Round 0 of 1" in text and "The value structure appears after the first round" in text
+    assert "The fidelity card appears after the first round" in text
     assert "<th>human_mean</th>" in text and "<td>UN</td>" in text  # the drawn population vs the human means
     assert any(len(png) > 5000 for png in images)
     model.step()
     force_update()  # what SolaraViz does after a step
     text, images = shown(box)
     assert "Round 1 of 1" in text and "Pearson r = " in text and "<td>US_GSS2012</td>" in text
+    assert "<td>SimBench score (100 = human shares, 0 = uniform)</td>" in text and "<th>normalised</th>" in text
     assert sum(len(png) > 5000 for png in images) >= 4  # profile, circumplex, heatmaps, ...
     rc.close()
 

@@ -23,8 +23,8 @@ import shutil
 import threading
 import weakref
 
-from .results import (BehaviourView, GameViewPanel, ItemsView, ManipulationView, ProfileView, ReportView,
-                      StructureView, Views)
+from .results import (BehaviourView, FidelityView, GameViewPanel, ItemsView, ManipulationView, ProfileView,
+                      ReportView, StructureView, Views)
 from .session import Session, Snapshot
 from .settings import Settings
 from .widgets import Guard
@@ -98,12 +98,17 @@ def Game(model):
     return _view(GameViewPanel, model)
 
 
+def Fidelity(model):
+    """The fidelity card: distribution scores against floor, ceiling and baselines; dispersion; structure; signs."""
+    return _view(FidelityView, model)
+
+
 def Report(model):
     """The run's whole report with its figures."""
     return _view(ReportView, model)
 
 
-COMPONENTS = (ValueProfile, Structure, Manipulation, Items, ValueBehaviour, Game, Report, Results)
+COMPONENTS = (ValueProfile, Structure, Manipulation, Items, ValueBehaviour, Game, Fidelity, Report, Results)
 
-__all__ = ["COMPONENTS", "Game", "Items", "Manipulation", "Report", "Results", "Structure", "ValueBehaviour",
-           "ValueProfile", "settings_of", "snapshot_of"]
+__all__ = ["COMPONENTS", "Fidelity", "Game", "Items", "Manipulation", "Report", "Results", "Structure",
+           "ValueBehaviour", "ValueProfile", "settings_of", "snapshot_of"]
