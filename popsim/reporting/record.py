@@ -74,7 +74,9 @@ class Section:
 
 @lru_cache(maxsize=None)
 def _hints(cls) -> dict:
-    return typing.get_type_hints(cls)
+    from .card_record import Card  # the card's sections (Metrics.card) build on Section and Rows of this module
+
+    return typing.get_type_hints(cls, localns={"Card": Card})
 
 
 def _typed(hint, value, where: str):
@@ -377,6 +379,3 @@ class Metrics(Section):
         path = Path(run_folder) / "metrics.json"
         path.write_text(json.dumps(self.to_dict(), indent=2, default=str), encoding="utf-8")
         return path
-
-
-from .card_record import Card  # noqa: E402  (the card's sections build on Section and Rows above)
