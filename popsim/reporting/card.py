@@ -207,3 +207,52 @@ def card_headline(card: dict) -> dict:
     out["value_outcome_flipped"] = sg.get("share_flipped")
     out["value_outcome_inside_ci"] = sg.get("share_inside_ci")
     return out
+
+
+def ppi_section(run: Run, *, n_labelled: int | None = None, level: float = 0.95, seed: int = 0) -> dict:
+    """Prediction-powered inference of each item's human mean from a run whose agents are real respondents.
+
+    `n_labelled` distinct respondents (seeded draw; default a fifth of the distinct respondents, at least
+    `analysis.ppi.MIN_LABELLED`) are the labelled set: their real answers (responses.parquet) and their agents'
+    simulated answers; the agents of every other respondent are the simulated population. The items are those
+    the run asked that the respondents answered. Raises a `PopsimError` when the run has no respondents or the
+    request cannot be met (see `check_ppi_request`).
+    """
+    from ..analysis.ppi import MIN_LABELLED
+
+    agents = run.agents
+    if "respondent" not in agents.columns or run.responses is None or agents["respondent"].isna().all():
+        raise PopsimError(f"run {run.path} has no agents that are real respondents (PPI needs their real answers): "
+                          "run --strategy respondents on an imported sample (popsim data import)")
+    people = agents.drop_duplicates("respondent")
+    n_people = len(people)
+    if n_labelled is None:
+        n_labelled = max(MIN_LABELLED, n_people // 5)
+    if n_labelled < MIN_LABELLED:
+        raise PopsimError(f"{n_labelled} labelled respondents are too few: PPI's normal interval needs at least "
+                          f"{MIN_LABELLED}; label more respondents")
+    if n_labelled >= n_people:
+        raise PopsimError(f"the run has {n_people} distinct respondents, so {n_labelled} labelled ones leave no simulated "
+                          f"population; label fewer than {n_people}, or run more agents (at least "
+                          f"{2 * MIN_LABELLED} for the default)")
+    gen = np.random.default_rng(seed)
+    chosen = set(people["respondent"].to_numpy()[gen.choice(n_people, n_labelled, replace=False)])
+    lab_agents = people.loc[people["respondent"].isin(chosen), ["agent", "respondent"]]
+    unl_agents = agents.loc[~agents["respondent"].isin(chosen), "agent"]
+    answers = run.answers[["agent", "item", "answer"]]
+    truth = run.responses.set_index("agent")
+    items = [i for i in dict.fromkeys(answers["item"]) if i in truth.columns]
+    sim = answers[answers["agent"].isin(lab_agents["agent"])].rename(columns={"answer": "sim"})
+    real = truth.loc[lab_agents["agent"], items].rename_axis("agent").reset_index().melt(
+        id_vars="agent", var_name="item", value_name="human")
+    labelled = sim.merge(real, on=["agent", "item"]).merge(lab_agents, on="agent").dropna(subset=["human", "sim"])
+    counts = labelled.groupby("item").size().reindex(items, fill_value=0)
+    skipped = [i for i in items if counts[i] < MIN_LABELLED]  # too many labelled respondents without an answer
+    labelled = labelled[~labelled["item"].isin(skipped)]
+    unlabelled = answers[answers["agent"].isin(unl_agents)]
+    if labelled.empty:
+        raise PopsimError(f"no item has {MIN_LABELLED} labelled respondents with an answer; label more respondents")
+    table = analysis.ppi_item_means(labelled[["respondent", "item", "human", "sim"]], unlabelled, level=level)
+    return {"skipped_items": skipped, "n_labelled": int(n_labelled), "n_respondents": int(n_people), "n_unlabelled_agents": int(len(unl_agents)),
+            "items": table.to_dict("records"), "median_effective_n": float(table["effective_n"].median()),
+            "median_gain": float(table["gain"].median()), "mean_lam": float(table["lam"].mean())}
