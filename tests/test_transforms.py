@@ -79,6 +79,15 @@ def test_shift_moves_other_values_and_attitudes_by_their_regression():
     assert checked >= 4  # immigration, cultural enrichment, EU, left-right ... carry real weight
 
 
+def test_joint_shifts_set_each_value_mean():
+    """shift.UN = +1 with shift.SE = -1: the Gaussian conditional mean given both values, so UN rises by one
+    human SD and SE falls by one (not by one plus the other's regression on it)."""
+    _, cen0, _ = _twins(None, 6, n=5000)
+    _, cen1, _ = _twins({"shift.UN": 1.0, "shift.SE": -1.0}, 6, n=5000)
+    for v, d in (("UN", 1.0), ("SE", -1.0)):
+        assert (cen1[v].mean() - cen0[v].mean()) / HUMAN.loc[v, "centered_sd"] == pytest.approx(d, abs=0.03)
+
+
 def test_shift_only_moves_the_value_alone():
     """shift_only.UN = +1: UN rises by one human SD; the attitudes and the other values' raw items of the
     twins are exactly where they were (same random numbers); other centered values fall only by the MRAT

@@ -91,7 +91,10 @@ def answer_covariance(nu: np.ndarray, cov: np.ndarray, cuts: Cuts, n_terms: int 
     both = special.ndtr(-np.maximum(u[:, :, None], u[:, None, :]))
     var = np.einsum("jk,jl,jkl->j", dx, dx, both - sf[:, :, None] * sf[:, None, :])
     rho = np.clip(cov / np.outer(sd, sd), -1.0, 1.0)
-    C = np.einsum("jn,kn,jkn->jk", A, A, rho[..., None] ** np.arange(1, n_terms + 1))
+    C, power = np.zeros_like(rho), np.ones_like(rho)
+    for n in range(n_terms):
+        power *= rho
+        C += np.outer(A[:, n], A[:, n]) * power
     np.fill_diagonal(C, var)
     return C
 

@@ -168,25 +168,38 @@ def _build(sample: str, items: tuple[tuple[str, float], ...]):
     rest = {k: v for k, v in t.items() if not k.startswith("mix.")}
     mix = {k[4:]: w for k, w in t.items() if k.startswith("mix.")}
     if mix:
-        return MixtureSampler(sample, [(_distort(RespondentSampler(s), rest), w) for s, w in mix.items()], t)
-    return _distort(RespondentSampler(sample), rest)
+        return MixtureSampler(sample, [(_distort(_plain(s), rest), w) for s, w in mix.items()], t)
+    return _distort(_plain(sample), rest)
+
+
+@lru_cache(maxsize=16)
+def _plain(name: str) -> RespondentSampler:
+    """The untransformed sampler of a population (shared: transforms work on copies)."""
+    return RespondentSampler(name)
 
 
 def human_sd(sampler) -> pd.Series:
     """The unit of shifts: the human SD of each centered value of the sample (for an ESS11 country, of its
     structure sample), or the copula's own where the sample has no value statistics."""
+    return _human_sd(sampler.name)
+
+
+@lru_cache(maxsize=16)
+def _human_sd(name: str) -> pd.Series:
     try:
-        return datasets.value_stats(sampler.sample).set_index("value")["centered_sd"].reindex(list(CODES10))
+        stats = datasets.value_stats(parse_population(name)[1]).set_index("value")["centered_sd"]
+        return stats.reindex(list(CODES10))
     except PopsimError:
-        return pd.Series(np.sqrt(np.diag(Moments.of(sampler).value_cov)), index=list(CODES10))
+        return pd.Series(base_moments(name).value_sd, index=list(CODES10))
 
 
 def _cuts(sampler):
-    cached = getattr(sampler, "_cuts_padded", None)
-    if cached is None or cached[0] is not sampler.marginals:
-        cached = (sampler.marginals, cuts_of(sampler.marginals))
-        sampler._cuts_padded = cached
-    return cached[1]
+    return _cuts_of_population(sampler.name)
+
+
+@lru_cache(maxsize=16)
+def _cuts_of_population(name: str):
+    return cuts_of(_plain(name).marginals)
 
 
 class Moments:
@@ -211,6 +224,12 @@ class Moments:
         return np.sqrt(np.diag(self.value_cov))
 
 
+@lru_cache(maxsize=16)
+def base_moments(sample: str) -> Moments:
+    """The exact moments of a population's untransformed distribution."""
+    return Moments.of(_plain(sample))
+
+
 def _spread_map(k: int, n_value_items: int, factor: np.ndarray) -> np.ndarray:
     """Latent map: each value item's deviation from the person's latent mean over the value items scaled by
     its value's factor (one factor per value item); other variables unchanged."""
@@ -233,7 +252,7 @@ def _distort(base: RespondentSampler, t: dict[str, float]) -> RespondentSampler:
     if "coupling" in t:
         c = t["coupling"]
         cov = c * cov + (1 - c) * np.eye(k)
-    start = Moments(out, nu0, cov)
+    start = Moments(out, nu0, cov) if "coupling" in t else base_moments(base.name)
     target_sd = {v: t.get(f"spread.{v}", t.get("spread")) for v in CODES10}
     target_sd = {v: s for v, s in target_sd.items() if s is not None}
     nu = nu0
@@ -259,7 +278,7 @@ def _distort(base: RespondentSampler, t: dict[str, float]) -> RespondentSampler:
                               "nearer 1 (about 0.5 to 1.6 works for every value of the shipped samples)")
         out.spread_factors = {v: round(lam[v], 6) for v in lam}
         cov = cov_s
-    before = Moments(out, nu, cov)
+    before = Moments(out, nu, cov) if target_sd else start
     shift = {k_[6:]: d for k_, d in t.items() if k_.startswith("shift.")}
     only = {k_[11:]: d for k_, d in t.items() if k_.startswith("shift_only.")}
     target = before.means.copy()
@@ -370,8 +389,8 @@ def realised_statistics(responses: pd.DataFrame, sample: str) -> dict:
     SD (and the change in human SDs, the SD ratio), the structure r (Pearson r of the 45 centered value
     correlations vs the untransformed copula's expected ones) and each attitude question's mean (and its
     change in the question's SDs). The untransformed figures are exact expectations of the sample's copula."""
-    base = RespondentSampler(sample)
-    ref = Moments.of(base)
+    base = _plain(sample)
+    ref = base_moments(sample)
     unit = human_sd(base)
     cen = centered_profiles(responses[base.value_items])[list(CODES10)]
     m, sd = cen.mean(), cen.std(ddof=1)
