@@ -21,6 +21,8 @@ from popsim.cli import main
 
 from cli_run import run_cli
 
+pytestmark = [pytest.mark.reliability, pytest.mark.bad_input]
+
 CODES = "SD ST HE AC PO SE CO TR BE UN".split()
 HDR = ",".join(CODES)
 ROW = ",".join(["0.1"] * 10)
@@ -115,8 +117,8 @@ OPTIONS = [
     (["--network", "small_world", "--network-option", "q=1"], ["network 'small_world' takes no option 'q'", "k, p"]),
     (["--network-option", "k"], ["expected KEY=VALUE"]),
     (["--variant", "9"], ["template variants 0..2, got 9"]),
-    (["--strategy", "h_np", "--no-dominant-share", "1.5"], ["must be in [0, 1), got 1.5"]),
-    (["--agents", "abc"], ["expected a whole number, got 'abc'"]),
+    (["--strategy", "h_np", "--no-dominant-share", "1.5"], ["--no-dominant-share must be a number in [0, 1), got 1.5"]),
+    (["--agents", "abc"], ["--agents must be a whole number of at least 1, got abc"]),
     (["--seed", "abc"], ["--seed"]),
     (["--strategy", "model_specific", "--accuracy-from", "{tmp}/nope"], ["run folder", "does not exist"]),
     (["--strategy", "custom"], ["needs profiles", "--profiles"]),
@@ -126,7 +128,7 @@ OPTIONS = [
      ["API key file", "does not exist"]),
     (["--policy", "reference", "--scenario-option", "instrument=pvq40"], ["reference policy has no human data"]),
     (["--ray-address", "127.0.0.1:9"], ["--ray-address needs --ray-workers N"]),
-    (["--ray-workers", "0"], ["--ray-workers", "must be at least 1, got 0"]),
+    (["--ray-workers", "0"], ["--ray-workers must be a whole number of at least 1, got 0"]),
     (["--ray-workers", "1", "--ray-address", "127.0.0.1:9"], ["cannot reach the Ray cluster at 127.0.0.1:9",
                                                              "check --ray-address"]),
     (["--network", "small_world", "--network-option", "k=abc"], ["network option k='abc'", "a whole number"]),
@@ -293,7 +295,7 @@ STUDIES = [
     ("fixed and in grid", STUDY_OK.replace("seed = [1]", "seed = [1]\nn_agents = [2]"), "utf-8",
      ["n_agents is both fixed and in the grid"]),
     ("agents not a number", STUDY_OK.replace("n_agents = 2", 'n_agents = "ten"'), "utf-8",
-     ["n_agents must be a positive whole number, got 'ten'"]),
+     ["n_agents = 'ten': --agents must be a whole number of at least 1, got ten"]),
     ("unknown strategy", STUDY_OK.replace("[grid]", '[grid]\nstrategy = ["h_nq"]'), "utf-8", ["unknown strategy 'h_nq'"]),
     ("fixed not a table", "fixed = [1]\n", "utf-8", ["[fixed] must be a table of settings"]),
     ("unknown backend option", STUDY_OK.replace('"scripted"', '"openai"')

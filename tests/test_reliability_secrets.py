@@ -21,6 +21,8 @@ from popsim.backends import make_backend
 from cli_run import run_cli
 from fault_server import FaultServer
 
+pytestmark = [pytest.mark.reliability, pytest.mark.secrets]
+
 EXE = Path(sys.executable).parent / "popsim"
 
 
