@@ -43,6 +43,11 @@ MAX_SHIFT, MAX_SPREAD = 3.0, 3.0
 _FORMS = "shift.<VALUE>, shift_only.<VALUE>, spread, spread.<VALUE>, coupling, mix.<SAMPLE>"
 
 
+def is_transform_key(key: str) -> bool:
+    """Whether a study key names a transform ('shift.UN', 'spread', 'mix.DE_ESS9', ...), valid or not."""
+    return str(key).partition(".")[0] in KINDS
+
+
 def parse_assignment(text: str) -> tuple[str, float]:
     """'shift.UN=0.5' -> ('shift.UN', 0.5) (the CLI's `--transform`)."""
     key, sep, value = str(text).partition("=")

@@ -178,3 +178,93 @@ def _row(metric, name, index, value, conf, n) -> dict:
     value, conf = float(value), float(conf)
     return {"metric": metric, "parameter": name, "index": index, "value": value, "conf": conf,
             "low": value - conf, "high": value + conf, "n_points": int(n)}
+
+
+# ------------------------------------------------------------------------------------------ a study's points
+
+
+def study_points(fixed: dict, grid: dict, *, design: str = "grid", ranges: dict | None = None,
+                 samples: int | None = None, seed: int = 0, scenario: str = "ess21") -> list[dict]:
+    """The runs of a study, one dict of `PopulationModel` keywords each (`seed`, `scenario` included; transform
+    keys gathered into `transforms`). A grid crosses its lists (and `samples` levels of each range); the other
+    designs cross each design point (its index in `design_point`) with the grid's lists (e.g. policy, seed)."""
+    keys = list(grid)
+    combos = [dict(zip(keys, c)) for c in itertools.product(*(grid[k] for k in keys))]
+    table = design_points(design, ranges, samples, seed) if ranges else None
+    levels = [{}] if table is None else [{k: float(v) for k, v in row.items()} for _, row in table.iterrows()]
+    out = []
+    for i, level in enumerate(levels):
+        for combo in combos:
+            p = _point({**fixed, **combo, **level}, scenario)
+            if design != "grid":
+                p["design_point"] = i
+            out.append(p)
+    return out
+
+
+def _point(flat: dict, scenario: str) -> dict:
+    from ..population.transforms import is_transform_key
+
+    t = {k: flat.pop(k) for k in list(flat) if is_transform_key(k)}
+    if t:
+        flat["transforms"] = t
+    flat.setdefault("scenario", scenario)
+    return flat
+
+
+def model_kwargs(point: dict) -> dict:
+    """A point's `PopulationModel` keywords (without its `design_point` index)."""
+    return {k: v for k, v in point.items() if k != "design_point"}
+
+
+def check_study_design(study: dict, where: str) -> None:
+    """The design keys of a study: `design`, `[ranges]`, `samples`, `design_seed`, `outcomes` (metrics to draw)."""
+    design = check_design(study.setdefault("design", "grid"))
+    ranges = study.get("ranges")
+    if design != "grid" and not ranges:
+        raise PopsimError(f"{where}: design = \"{design}\" needs [ranges], e.g. \"shift.UN\" = [-1, 1]")
+    if ranges is not None:
+        study["ranges"] = {k: list(v) for k, v in check_ranges(ranges, where).items()}
+        both = sorted(set(ranges) & (set(study["fixed"]) | set(study["grid"])))
+        if both:
+            raise PopsimError(f"{where}: {both[0]} is both in [ranges] and in [fixed] or [grid]; keep one")
+        if "samples" not in study:
+            what = "levels per range" if design == "grid" else f"the size of the {design} design"
+            raise PopsimError(f"{where}: [ranges] need samples = N ({what}), e.g. samples = 16")
+        check_samples(design, study["samples"], len(ranges), where)
+    seed = study.setdefault("design_seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise PopsimError(f"{where}: design_seed = {seed!r} must be a whole number")
+    plots = study.setdefault("outcomes", [])
+    if not isinstance(plots, list) or not all(isinstance(x, str) for x in plots):
+        raise PopsimError(f"{where}: outcomes = {plots!r} must be a list of metric names, e.g. "
+                          "[\"item_mean.imueclt\", \"value_mean.UN\"]")
+
+
+def check_study_transforms(study: dict, where: str) -> None:
+    """Every transform a study will draw can be drawn and honoured, before anything runs: each distinct one of a
+    grid, and the corners of the [ranges] box (a design's points lie inside it)."""
+    from ..population.transforms import check_honoured, transformed_sampler
+    from ..scenario import load_scenario
+
+    pts = study_points(study["fixed"], study["grid"], scenario=study.get("scenario", "ess21"),
+                       ranges=study.get("ranges"), samples=2 if study.get("ranges") else None)
+    seen: set = set()
+    for p in pts:
+        t = p.get("transforms")
+        if not t:
+            continue
+        key = (p.get("population", "DE_ESS9"), tuple(sorted(t.items())), p.get("strategy", "empirical"),
+               p.get("policy", "llm"), p.get("prompt_style", "value_prompt"), str(p.get("scenario")))
+        if key in seen:
+            continue
+        seen.add(key)
+        shown = ", ".join(f"{k} = {v:g}" for k, v in t.items())
+        try:
+            transformed_sampler(key[0], t)
+            items = ()
+            if any(k.startswith("mix.") for k in t):
+                items = tuple(load_scenario(key[5]).describe().get("behaviour_items") or ())
+            check_honoured(t, strategy=key[2], policy=key[3], prompt_style=key[4], sample=key[0], items=items)
+        except PopsimError as exc:
+            raise PopsimError(f"{where}: at {shown}: {exc}") from None

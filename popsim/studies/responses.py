@@ -6,7 +6,6 @@ Input is the tidy results table of a study (one row per run x metric): the param
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -47,7 +46,7 @@ def _mean_band(df: pd.DataFrame, x: str) -> pd.DataFrame:
     """Mean of the outcome at each x (averaged over the other parameters within a seed first), with a 95% t
     band across seeds; for continuous designs (few repeats per x) x is binned into 6 quantile bins."""
     d = df[[x, "seed", "value"]].dropna()
-    if d[x].nunique() > 12:
+    if d[x].nunique() > 12:  # a continuous design: bins, the band across the runs in each
         bins = pd.qcut(d[x], 6, duplicates="drop")
         d = d.assign(**{x: bins.map(lambda b: b.mid).astype(float)})
         per = d.rename(columns={"value": "v"})
@@ -62,8 +61,8 @@ def _mean_band(df: pd.DataFrame, x: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def response_figure(results: pd.DataFrame, params: list[str], metrics: list[str], path: str | Path,
-                    by: str | None = None, title: str = "") -> Path:
+def response_figure(results: pd.DataFrame, params: list[str], metrics: list[str], path,
+                    by: str | None = None, title: str = ""):
     """Rows = metrics, columns = parameters: the outcome against the parameter (mean with a 95% band across
     seeds, other parameters averaged), one line per group side by side."""
     import matplotlib
@@ -90,14 +89,15 @@ def response_figure(results: pd.DataFrame, params: list[str], metrics: list[str]
             ax.tick_params(labelsize=7)
             if by and i == 0 and j == 0:
                 ax.legend(fontsize=7, title=by, title_fontsize=7)
-    fig.suptitle(title or "Outcome vs parameter: mean with 95% band across seeds", fontsize=9)
+    fig.suptitle(title or "Outcome vs parameter: mean with 95% band across seeds (continuous designs: across the "
+                 "runs in each of 6 bins); other parameters averaged", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-    return Path(path)
+    return path
 
 
-def heat_map(results: pd.DataFrame, x: str, y: str, metric: str, path: str | Path, by: str | None = None) -> Path:
+def heat_map(results: pd.DataFrame, x: str, y: str, metric: str, path, by: str | None = None):
     """Mean outcome over two parameters (one panel per group): grid levels as they are, continuous designs
     binned into 6 x 6 quantile cells."""
     import matplotlib
@@ -108,13 +108,13 @@ def heat_map(results: pd.DataFrame, x: str, y: str, metric: str, path: str | Pat
     sub = results[results["metric"] == metric].copy()
     for p in (x, y):
         if sub[p].nunique() > 12:
-            sub[p] = pd.qcut(sub[p], 6, duplicates="drop").map(lambda b: b.mid).astype(float)
+            sub[p] = pd.cut(sub[p], 5).map(lambda b: b.mid).astype(float).round(2)
     groups = list(dict.fromkeys(sub[by])) if by else [None]
-    fig, axes = plt.subplots(1, len(groups), figsize=(3.8 * len(groups), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.8 * len(groups), 3.2), squeeze=False, layout="constrained")
     tables = [(sub if g is None else sub[sub[by] == g]).pivot_table(index=y, columns=x, values="value", aggfunc="mean")
               for g in groups]
-    lo = np.nanmin([t.to_numpy().min() for t in tables if t.size]) if any(t.size for t in tables) else 0
-    hi = np.nanmax([t.to_numpy().max() for t in tables if t.size]) if any(t.size for t in tables) else 1
+    values = np.concatenate([t.to_numpy(float).ravel() for t in tables] + [np.array([np.nan])])
+    lo, hi = (np.nanmin(values), np.nanmax(values)) if np.isfinite(values).any() else (0.0, 1.0)
     for ax, grp, t in zip(axes[0], groups, tables):
         im = ax.imshow(t.to_numpy(), origin="lower", aspect="auto", vmin=lo, vmax=hi, cmap="viridis")
         ax.set_xticks(range(t.shape[1]), [f"{v:g}" for v in t.columns], fontsize=7)
@@ -125,4 +125,4 @@ def heat_map(results: pd.DataFrame, x: str, y: str, metric: str, path: str | Pat
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8)
     fig.savefig(path, dpi=100)
     plt.close(fig)
-    return Path(path)
+    return path
