@@ -5,6 +5,8 @@ Expected numbers come from the human reference pack: centered means, SDs and cor
 and the attitude answer shares (behavior_distributions.csv, for each question's SD).
 """
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -211,3 +213,24 @@ def test_transforms_a_run_cannot_honour_are_refused(kwargs, match):
     check_honoured(transforms, strategy="empirical", policy="llm", prompt_style="profile")  # fine
     with pytest.raises(PopsimError, match="custom strategy"):
         draw_population(5, strategy="custom", transforms={"spread": 0.8})
+
+
+def test_mesa_batch_run_drives_transforms():
+    """`mesa.batch_run` builds PopulationModel from plain keyword arguments, transforms included: a scenario file
+    declaring the twins' mean UN and their mean answer on 'immigrants enrich culture' as outcomes; with the same
+    seed, +-1 SD of universalism moves them by about 2 human SDs of UN and 2 x r(UN, imueclt) x SD(imueclt)."""
+    import mesa
+
+    from popsim import PopulationModel
+
+    path = Path(__file__).parent / "scenario_un_culture.py"
+    rows = pd.DataFrame(mesa.batch_run(PopulationModel, parameters={
+        "scenario": str(path), "policy": "reference", "n_agents": 1500, "rng": 4,
+        "transforms": [{"shift.UN": -1.0}, {"shift.UN": 1.0}]}, number_processes=1, display_progress=False))
+    assert len(rows) == 2
+    rows["d"] = [t["shift.UN"] for t in rows["transforms"]]
+    lo, hi = rows.set_index("d").loc[-1.0], rows.set_index("d").loc[1.0]
+    assert hi["un_mean"] - lo["un_mean"] == pytest.approx(2 * HUMAN.loc["UN", "centered_sd"], rel=0.05)
+    vb = datasets.value_behavior_correlations()
+    r = float(vb[(vb["value"] == "UN") & (vb["item"] == "imueclt")]["r"].iloc[0])
+    assert hi["imueclt_mean"] - lo["imueclt_mean"] == pytest.approx(2 * r * _item_sd("imueclt"), rel=0.25)
