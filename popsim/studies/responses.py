@@ -43,21 +43,26 @@ def response_slopes(results: pd.DataFrame, params: list[str], by: str | None = N
 
 
 def _mean_band(df: pd.DataFrame, x: str) -> pd.DataFrame:
-    """Mean of the outcome at each x (averaged over the other parameters within a seed first), with a 95% t
-    band across seeds; for continuous designs (few repeats per x) x is binned into 6 quantile bins."""
+    """Mean of the outcome at each x with its band. Grid levels: each seed's mean at x (the other parameters
+    averaged within the seed), the band spanning the seeds (lowest to highest); continuous designs: x in 6
+    quantile bins, the band the 95% t interval of the bin's mean over its runs."""
     d = df[[x, "seed", "value"]].dropna()
-    if d[x].nunique() > 12:  # a continuous design: bins, the band across the runs in each
+    binned = d[x].nunique() > 12
+    if binned:
         bins = pd.qcut(d[x], 6, duplicates="drop")
-        d = d.assign(**{x: bins.map(lambda b: b.mid).astype(float)})
-        per = d.rename(columns={"value": "v"})
+        per = d.assign(**{x: bins.map(lambda b: b.mid).astype(float)})
     else:
-        per = d.groupby([x, "seed"], as_index=False)["value"].mean().rename(columns={"value": "v"})
+        per = d.groupby([x, "seed"], as_index=False)["value"].mean()
     out = []
     for xv, g in per.groupby(x, sort=True):
-        v = g["v"].to_numpy(float)
+        v = g["value"].to_numpy(float)
         n, m = len(v), float(v.mean())
-        half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-        out.append({x: xv, "mean": m, "low": m - half, "high": m + half, "n": n})
+        if binned:
+            half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+            low, high = m - half, m + half
+        else:
+            low, high = float(v.min()), float(v.max())
+        out.append({x: xv, "mean": m, "low": low, "high": high, "n": n})
     return pd.DataFrame(out)
 
 
@@ -89,8 +94,8 @@ def response_figure(results: pd.DataFrame, params: list[str], metrics: list[str]
             ax.tick_params(labelsize=7)
             if by and i == 0 and j == 0:
                 ax.legend(fontsize=7, title=by, title_fontsize=7)
-    fig.suptitle(title or "Outcome vs parameter: mean with 95% band across seeds (continuous designs: across the "
-                 "runs in each of 6 bins); other parameters averaged", fontsize=9)
+    fig.suptitle(title or "Outcome vs parameter (other parameters averaged): mean, band across seeds\n"
+                 "(continuous designs: 95% CI over the runs in each of 6 bins)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

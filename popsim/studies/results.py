@@ -7,7 +7,8 @@ Files a study folder gets (besides `summary.md`, `summary.csv`, `status.csv`, `r
   (each transform key its own column, e.g. `shift.UN`), `design_point` for lhs/sobol/morris, metric, value;
 - `slopes.csv`: per group, metric and parameter the OLS slope with its 95% CI (`responses.response_slopes`);
 - `indices.csv` (sobol, morris): `designs.sensitivity_indices` per group (outcomes averaged over seeds);
-- `responses.png`: the plotted outcomes against each parameter, a band across seeds, groups side by side;
+- `responses.png`: the plotted outcomes against each parameter, groups side by side: the mean with a band
+  spanning the seeds (continuous designs: the 95% CI over the runs in each of 6 bins);
   `heatmap.png` for two or more parameters (the first plotted outcome over the first two).
 
 Parameters are the [ranges] and the numeric [grid] keys (transforms, temperature, shares); groups are the
