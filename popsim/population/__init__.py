@@ -5,6 +5,7 @@
 - `strategies`: the population strategies and `draw_population`;
 - `profiles`: custom profile files;
 - `transforms`: transforms of the value distribution as plain data (`{"shift.UN": 0.5}`);
+- `realised`: what a drawn (transformed) population shows next to its untransformed sample;
 - `moments`: exact answer means and covariances of a copula with any latent means and covariance.
 """
 
@@ -14,7 +15,8 @@ from .sampler import (COUNTRY_NAMES, SAMPLE_COUNTRIES, RespondentSampler, center
                       country_shift, parse_population)
 from .strategies import (DOMINANT_STRATEGIES, STRATEGIES, WITTE_NO_DOMINANT, Population, allocate, check_strategy,
                          draw_population, human_top_shares, strategy_weights)
-from .transforms import (check_honoured, is_transform_key, parse_assignment, parse_transforms, realised_statistics, transformed_sampler,
+from .realised import realised_statistics
+from .transforms import (check_honoured, is_transform_key, parse_assignment, parse_transforms, transformed_sampler,
                          transforms_label)
 
 __all__ = ["COUNTRY_NAMES", "DOMINANT_STRATEGIES", "SAMPLE_COUNTRIES", "STRATEGIES", "WITTE_NO_DOMINANT", "Population",

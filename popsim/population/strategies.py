@@ -18,7 +18,8 @@ from ..errors import PopsimError, unknown
 from ..values import CODES10, check_value, dominant_values
 from .profiles import read_profiles
 from .sampler import RespondentSampler, centered_profiles, parse_population
-from .transforms import check_honoured, parse_transforms, transform_record, transformed_sampler
+from .realised import transform_record
+from .transforms import check_honoured, parse_transforms, transformed_sampler
 
 STRATEGIES: tuple[str, ...] = ("empirical", "uniform", "h_norm", "h_even", "h_np", "model_specific", "custom",
                                 "panel")

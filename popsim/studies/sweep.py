@@ -308,7 +308,7 @@ def summary_markdown(spec: dict, summary: pd.DataFrame, status: pd.DataFrame) ->
          "of value x attitude correlations vs DE_ESS9; validity_mean = probability on valid options; "
          "manipulation_diff_expected = primed minus baseline on the primed value (scale points).", ""]
     if spec.get("design", "grid") != "grid":  # one setting per design point: the response section below
-        return "\n".join(L[:3] + [f"Per design point (mean over seeds): `summary.csv`."])
+        return "\n".join(L[:3] + ["Per design point (mean over seeds): `summary.csv`."])
     if summary.empty:
         return "\n".join(L + ["No run finished."])
     metrics = [m for m in SUMMARY_METRICS if m in set(summary["metric"])]
