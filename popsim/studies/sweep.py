@@ -15,6 +15,10 @@ A study is a TOML file (or a dict for `run_sweep`):
     [backend_options]                 # optional, e.g. base_url and model for backend = "openai"
     [scenario_options]                # optional, e.g. rounds = 5
 
+Transform keys ("shift.UN", "spread", ...) go in [fixed] and [grid] like any setting; `design = "lhs" | "sobol" |
+"morris"` (or "grid") samples continuous `[ranges]` with `samples` and `design_seed` (`designs.py`); `outcomes`
+names the metrics summary.md draws. The outputs beyond the per-setting summary are described in `results.py`.
+
 Each run is a complete run folder under `OUT/runs/` (its report without figures, to save time:
 `popsim report RUN` draws them). Rerunning a sweep reuses finished runs (same
 settings) and cached answers. `results.csv` is tidy (one row per run x metric); `summary.md` and
