@@ -44,6 +44,13 @@ def circumplex(sim_xy: pd.DataFrame, human_xy: pd.DataFrame, path: Path, *, sim_
     return _save(fig, path)
 
 
+def _finish(fig, ax, path: Path, *, ylabel: str, title: str) -> Path:
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
 def _per_value(table: pd.DataFrame, estimate: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """The table in circular value order, the x positions, and the error bars of `estimate` from its low/high."""
     t = table.set_index("value").reindex(list(CODES10))
@@ -60,10 +67,7 @@ def value_means(table: pd.DataFrame, path: Path, *, human_label: str) -> Path:
     ax.plot(x, t["human_mean"], "s--", color="k", label=human_label)
     ax.axhline(0, color="#ccc", lw=0.8)
     ax.set_xticks(x, CODES10)
-    ax.set_ylabel("mean centered score")
-    ax.set_title("Population value profile", fontsize=10)
-    ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _finish(fig, ax, path, ylabel="mean centered score", title="Population value profile")
 
 
 def heatmaps(sim: pd.DataFrame, human: pd.DataFrame, path: Path, *, sim_label: str, human_label: str) -> Path:
@@ -91,10 +95,8 @@ def manipulation(table: pd.DataFrame, path: Path, *, human: pd.DataFrame | None 
         ax.bar(x + 0.2, h["diff"], width=0.4, color="#bbb", label="human twins (reference)")
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xticks(x, CODES10)
-    ax.set_ylabel("primed - baseline\n(centered score, scale points)")
-    ax.set_title("Manipulation check: does the primed value rise?", fontsize=10)
-    ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _finish(fig, ax, path, ylabel="primed - baseline\n(centered score, scale points)",
+                   title="Manipulation check: does the primed value rise?")
 
 
 def item_means(table: pd.DataFrame, path: Path, *, title: str) -> Path:
@@ -106,10 +108,7 @@ def item_means(table: pd.DataFrame, path: Path, *, title: str) -> Path:
     ax.errorbar(x, table["sim_mean"], yerr=np.nan_to_num(err), fmt="o", color="#1f77b4", label="simulated (95% CI)")
     ax.scatter(x, table["human_mean"], marker="_", s=200, color="k", label="human")
     ax.set_xticks(x, table["item"], rotation=60, fontsize=8)
-    ax.set_ylabel("mean answer")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _finish(fig, ax, path, ylabel="mean answer", title=title)
 
 
 def value_behaviour(cells: pd.DataFrame, path: Path) -> Path:
