@@ -28,7 +28,7 @@ import os
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -191,7 +191,7 @@ class EmbeddedBackend:
     """
 
     name = "embedded"
-    chunk_size = 128  # asks per engine chunk (answers are cached after each); several personas per chunk
+    chunk_size = 128  # asks per engine chunk (progress is reported after each); several personas per chunk
 
     def __init__(self, model_path: str | None = None, *, n_ctx: int = 4096, n_threads: int | None = None,
                  chat_template: str | None = None, batch_sequences: int = 1):
@@ -275,48 +275,43 @@ class EmbeddedBackend:
 
         return walk_options(options, tuple(toks), next_logprob, self._extend)
 
-    def option_distributions(self, asks: Sequence[Ask]) -> list[OptionDistribution]:
+    def option_distributions(self, asks: Sequence[Ask], *,
+                             on_answer: Callable[[int, OptionDistribution], None] | None = None
+                             ) -> list[OptionDistribution]:
+        """One distribution per ask; `on_answer(i, d)` as each is scored (the engine stores it at once)."""
+        out: list = [None] * len(asks)
+
+        def done(i: int, lps) -> None:
+            d = out[i] = OptionDistribution(options=asks[i].options, logprobs=tuple(lps), method="logprobs")
+            if on_answer is not None:
+                on_answer(i, d)
+
         with _LOCK:
             toks = [self.tokens(a) for a in asks]
             if self.batch_sequences > 1 and max(map(len, toks), default=0) <= _MAX_SEQ_CELLS - 16:
-                lps = self._score_batched(asks, toks)
+                self._score_batched(asks, toks, done)
             else:
                 llm = self.llm
-                lps = [None] * len(asks)
                 for group in prefix_order(asks, toks, llm.input_ids[: llm.n_tokens]):
                     for i in group:
-                        lps[i] = self._score(toks[i], asks[i].options)
-        return [OptionDistribution(options=a.options, logprobs=tuple(lp), method="logprobs")
-                for a, lp in zip(asks, lps)]
-
-    def complete(self, asks: Sequence[Ask], *, max_tokens: int = 16, temperature: float = 0.0,
-                 seed: int = 0) -> list[str]:
-        with _LOCK:
-            llm = self.llm
-            texts = []
-            for a in asks:
-                out = llm.create_completion(self.render(a), max_tokens=max_tokens, temperature=temperature,
-                                            seed=seed + a.sample)
-                texts.append(out["choices"][0]["text"])
-            return texts
+                        done(i, self._score(toks[i], asks[i].options))
+        return out
 
     # ---------------------------------------------------------------- scoring, several sequences per decode
-    def _score_batched(self, asks: Sequence[Ask], toks: list[list[int]]) -> list[list[float]]:
+    def _score_batched(self, asks: Sequence[Ask], toks: list[list[int]], done: Callable) -> None:
         need = max(len(t) for t in toks) + 16  # KV cells per sequence
         self._seqs = seqs = _sequences(self.llm, self.batch_sequences, need, self.n_threads)
         decodes = seqs.decodes
-        out: list = [None] * len(asks)
         for group in prefix_order(asks, toks, seqs.base):
             shared = min(common_prefix(toks[group[0]], toks[i]) for i in group)
             shared = min([shared] + [len(toks[i]) - 1 for i in group])  # every ask evaluates >= 1 token
             self.tokens_evaluated += seqs.set_base(toks[group[0]][:shared])
             group = sorted(group, key=lambda i: (len(toks[i]), toks[i]))  # similar lengths: little padding
             for w in range(0, len(group), self.batch_sequences):
-                self._score_window(group[w:w + self.batch_sequences], asks, toks, out)
+                self._score_window(group[w:w + self.batch_sequences], asks, toks, done)
         self.forward_passes += seqs.decodes - decodes
-        return out
 
-    def _score_window(self, window: list[int], asks: Sequence[Ask], toks: list[list[int]], out: list) -> None:
+    def _score_window(self, window: list[int], asks: Sequence[Ask], toks: list[list[int]], done: Callable) -> None:
         """The asks of `window` (one persona) as parallel sequences: roots in one decode call, then each
         further step of the option walk (e.g. after a space token) for all of them in one more call."""
         seqs = self._seqs
@@ -340,7 +335,7 @@ class EmbeddedBackend:
                 break
             self.tokens_evaluated += seqs.extend_states(pending, known)
         for i, lps in zip(window, results):
-            out[i] = lps
+            done(i, lps)
 
 
 def _sequences(llm, k: int, need: int, n_threads: int) -> "_Sequences":

@@ -74,12 +74,6 @@ class _Worker:
         except PopsimError as exc:  # handed back as it is: the user's error, not a crash of the worker
             return exc
 
-    def complete(self, asks: list[Ask], kwargs: dict) -> list[str] | PopsimError:
-        try:
-            return self.backend.complete(asks, **kwargs)
-        except PopsimError as exc:
-            return exc
-
 
 class RayPool:
     def __init__(self, inner: str, *, ray_workers: int = 2, ray_address: str | None = None, ray_cpus: int = 1,
@@ -143,17 +137,6 @@ class RayPool:
         for idx, fut in futures:
             for i, text in zip(idx, _result(self.ray.get(fut))):
                 out[i] = OptionDistribution.from_json(text)
-        return out
-
-    def complete(self, asks: Sequence[Ask], **kwargs) -> list[str]:
-        asks = list(asks)
-        share = self._split(asks)
-        futures = [(idx, actor.complete.remote([asks[i] for i in idx], kwargs))
-                   for actor, idx in zip(self.actors, share) if idx]
-        out: list[str] = [""] * len(asks)
-        for idx, fut in futures:
-            for i, text in zip(idx, _result(self.ray.get(fut))):
-                out[i] = text
         return out
 
     def close(self):
