@@ -2,18 +2,24 @@
 
 `Engine.resolve(asks)` returns one `OptionDistribution` per ask, in order. Identical asks are asked
 once (a population primed with 11 personas costs 11 x items asks whatever its size); cached answers
-are reused; misses go to the backend in chunks (batched for the embedded model, concurrent for HTTP)
-and every chunk's answers are committed to the cache before any of them is used.
+are reused; misses go to the backend in chunks (batched for the embedded model, concurrent for HTTP).
+Answers are stored as they arrive: a `CacheWriter` commits them at most `cache.COMMIT_INTERVAL`
+seconds apart while the backend works (as each arrives for backends that report answers through
+`on_answer`, else chunk by chunk), and all of them are committed before `resolve` returns (or raises):
+no answer is used before it is stored.
 """
 
 from __future__ import annotations
 
+import inspect
+import json
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from .asks import Ask, OptionDistribution
-from .cache import Cache, answer_key
+from .cache import COMMIT_INTERVAL, Cache, key_from, key_head
 
 
 @dataclass
@@ -38,25 +44,35 @@ class Engine:
     """`Engine(backend, cache)`; `resolve(asks)`. `refresh=True` ignores (and overwrites) cached answers."""
 
     def __init__(self, backend, cache: Cache | None = None, *, refresh: bool = False, progress: bool = False,
-                 on_progress: Callable[[int, int], None] | None = None):
+                 on_progress: Callable[[int, int], None] | None = None, commit_interval: float = COMMIT_INTERVAL):
         self.backend = backend
         self.cache = cache if cache is not None else Cache(None)
         self.refresh = refresh
         self.progress = progress
         self.on_progress = on_progress
+        self.commit_interval = commit_interval
         self.stats = EngineStats()
         self.settings = backend.fingerprint()
+        self._head = key_head(backend.name, backend.model, self.settings)
+        self._settings_json = json.dumps(self.settings, sort_keys=True)
+        try:
+            self._streams = "on_answer" in inspect.signature(backend.option_distributions).parameters
+        except (TypeError, ValueError):
+            self._streams = False
 
     def key(self, ask: Ask) -> str:
-        return answer_key(self.backend.name, self.backend.model, self.settings, ask)
+        return key_from(self._head, ask.canonical())
 
     def resolve(self, asks: Sequence[Ask], *, desc: str = "asking the model") -> list[OptionDistribution]:
         by_object: dict[int, str] = {}  # the policy passes identical asks as one object: hash it once
+        texts: dict[str, str] = {}  # key -> the ask's canonical text (stored with its answer)
         keys = []
         for a in asks:
             k = by_object.get(id(a))
             if k is None:
-                k = by_object[id(a)] = self.key(a)
+                text = a.canonical()
+                k = by_object[id(a)] = key_from(self._head, text)
+                texts[k] = text
             keys.append(k)
         unique: dict[str, Ask] = dict(zip(keys, asks))
         self.stats.asks += len(asks)
@@ -69,10 +85,11 @@ class Engine:
         first: dict[tuple, int] = {}
         todo.sort(key=lambda k: first.setdefault(unique[k].messages[:-1], len(first)))
         if todo:
-            found.update(self._ask(todo, unique, desc))
+            found.update(self._ask(todo, unique, texts, desc))
         return [found[k] for k in keys]
 
-    def _ask(self, todo: list[str], unique: dict[str, Ask], desc: str) -> dict[str, OptionDistribution]:
+    def _ask(self, todo: list[str], unique: dict[str, Ask], texts: dict[str, str],
+             desc: str) -> dict[str, OptionDistribution]:
         out: dict[str, OptionDistribution] = {}
         bar = None
         if self.progress:
@@ -80,25 +97,41 @@ class Engine:
 
             bar = tqdm(total=len(todo), desc=desc, unit="ask", file=sys.stderr, leave=False)
         size = max(1, int(getattr(self.backend, "chunk_size", 64)))
+        row_head = (self.backend.name, self.backend.model, self._settings_json)
         try:
-            for i in range(0, len(todo), size):
-                chunk = todo[i:i + size]
-                asks = [unique[k] for k in chunk]
-                # what is used is exactly what was stored: the run and its resumption see identical numbers
-                dists = [OptionDistribution.from_json(d.to_json()) for d in self.backend.option_distributions(asks)]
-                self.stats.calls += len(chunk)
-                self.cache.put_many((k, self.backend.name, self.backend.model, self.settings, a, d)
-                                    for k, a, d in zip(chunk, asks, dists))
-                for k, d in zip(chunk, dists):
-                    if not d.ok:
-                        self.stats.failed += 1
-                        reason = (d.error or "unknown").split(":")[0]
-                        self.stats.reasons[reason] = self.stats.reasons.get(reason, 0) + 1
-                    out[k] = d
-                if bar is not None:
-                    bar.update(len(chunk))
-                if self.on_progress is not None:
-                    self.on_progress(min(i + size, len(todo)), len(todo))
+            with self.cache.writer(self.commit_interval) as writer:
+                for i in range(0, len(todo), size):
+                    chunk = todo[i:i + size]
+                    asks = [unique[k] for k in chunk]
+                    got: list = [None] * len(chunk)
+
+                    def store(j: int, d: OptionDistribution, chunk=chunk, got=got) -> None:
+                        text = d.to_json()
+                        # what is used is exactly what was stored: the run and its resumption see identical numbers
+                        got[j] = OptionDistribution.from_json(text)
+                        if d.ok:
+                            writer.add((chunk[j], *row_head, texts[chunk[j]], text, time.time()))
+
+                    if self._streams:
+                        dists = self.backend.option_distributions(asks, on_answer=store)
+                    else:
+                        dists = self.backend.option_distributions(asks)
+                    for j, d in enumerate(dists):
+                        if got[j] is None:  # not reported through on_answer
+                            store(j, d)
+                    if not self._streams:
+                        writer.flush()  # answers that came as a chunk: stored before the next chunk is asked
+                    self.stats.calls += len(chunk)
+                    for k, d in zip(chunk, got):
+                        if not d.ok:
+                            self.stats.failed += 1
+                            reason = (d.error or "unknown").split(":")[0]
+                            self.stats.reasons[reason] = self.stats.reasons.get(reason, 0) + 1
+                        out[k] = d
+                    if bar is not None:
+                        bar.update(len(chunk))
+                    if self.on_progress is not None:
+                        self.on_progress(min(i + size, len(todo)), len(todo))
         finally:
             if bar is not None:
                 bar.close()
