@@ -9,10 +9,12 @@ from the prompt, no faults) on 127.0.0.1; and the embedded model on two Ray acto
 from __future__ import annotations
 
 import json
+import time
 
 import pandas as pd
 import pytest
 
+from popsim.asks import Ask, Message
 from popsim.backends import make_backend
 from popsim.cache import Cache
 from popsim.engine import Engine
@@ -54,6 +56,16 @@ def test_one_population_on_ray_workers_gives_the_local_answers(tmp_path):
         assert pool.workers == 2 and min(pool.load) >= 8 and sum(pool.load) == 8 * 4, pool.load
         record = json.loads((tmp_path / "ray" / "config.json").read_text())["backend"]
         assert record["ray"]["workers"] == 2 and record["backend"] == "embedded"
+        # answers are handed over as they arrive on the actors, not when the whole share is done (the engine
+        # stores them at once: a run killed mid-chunk keeps them)
+        fresh = [Ask(messages=(Message("system", f"You are person {p}."), Message("user", f"Do you like {w}? Answer "
+                                                                                           "Yes or No.")),
+                     options=("Yes", "No")) for p in range(2) for w in ("tea", "art", "dogs", "rain", "maps", "jazz")]
+        seen = []
+        dists = pool.option_distributions(fresh, on_answer=lambda i, d: seen.append((time.monotonic(), i, d)))
+        end = time.monotonic()
+        assert sorted(i for _, i, _ in seen) == list(range(len(fresh))) and all(dists[i] == d for _, i, d in seen)
+        assert min(t for t, _, _ in seen) < end - 0.3, [round(end - t, 2) for t, _, _ in seen]
     finally:
         pool.close()
     local = pd.read_parquet(tmp_path / "local" / "answers.parquet")
