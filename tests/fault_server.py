@@ -18,7 +18,8 @@ retries, to time backoff). `refuse_logprobs=True` answers HTTP 400 to requests f
 APIs); `api_key="..."` answers 401 to any other key, echoing the Authorization header it got in the body
 (as careless proxies do; `models_need_key=False` leaves /models open, so that the asks meet the 401);
 `echo_auth=True` adds the Authorization header to every error body. Every request is logged as (time, request key, fault) in `log`; `request_key`
-gives the key a test computes for an ask. Every answer is logged as (time it was sent, request key) in `sent`.
+gives the key a test computes for an ask. Every answer is logged as (time it was sent, request key) in `sent`;
+`latency=s` makes every answer take s seconds.
 
 A list of prompts to /v1/completions is answered one choice per prompt, each with its `index` (as vLLM and
 OpenAI do), unless `prompt_lists` says otherwise (from the `lists_ok_for`+1-th list request on):
@@ -101,11 +102,12 @@ class FaultServer:
                  retry_after_header: str = "Retry-After", timeout_delay: float = 3.0, down: bool = False,
                  down_after: int | None = None, fail_first: int = 0, logprobs: bool = True,
                  refuse_logprobs: bool = False, api_key: str | None = None, models_need_key: bool = True,
-                 echo_auth: bool = False, prompt_lists: str = "accept", lists_ok_for: int = 0):
+                 echo_auth: bool = False, prompt_lists: str = "accept", lists_ok_for: int = 0, latency: float = 0.0):
         unknown = set(kinds) - set(FAULT_KINDS)
         assert not unknown, f"unknown fault kinds {unknown}"
         assert prompt_lists in LIST_BEHAVIOURS, prompt_lists
         self.prompt_lists, self.lists_ok_for = prompt_lists, lists_ok_for
+        self.latency = latency  # seconds each answer takes (a server at a known pace)
         self.model = _Model(model)
         self.name = name
         self.fault_rate = fault_rate
@@ -204,6 +206,8 @@ class FaultServer:
                     return
                 if fault == "timeout":
                     time.sleep(server.timeout_delay)
+                elif server.latency:
+                    time.sleep(server.latency)
                 if req.get("model") != server.name:
                     return self._send(404, {"error": {"message": f"model {req.get('model')} not found"}})
                 if server.refuse_logprobs and req.get("logprobs"):
