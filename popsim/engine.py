@@ -40,6 +40,31 @@ class EngineStats:
                 f"model calls {self.calls}, failed {self.failed}")
 
 
+@dataclass
+class Plan:
+    """What a run would ask, before it asks anything (`Engine.plan`): `asks` with duplicates, `distinct` after
+    dedupe, `cached` of those already answered, `to_ask` = model calls left, `prompt_tokens` of those calls (one
+    request each; an option walk that must look past a space token costs a second one) and `tokens_how` (the
+    tokenizer used, or "estimate: ...")."""
+
+    asks: int
+    distinct: int
+    cached: int
+    to_ask: int
+    prompt_tokens: int
+    tokens_how: str
+
+    def cost(self, price_in: float, price_out: float | None = None) -> float:
+        """The price of the calls left at `price_in` (and `price_out`, default the same) per million prompt
+        (completion) tokens: one completion token per call."""
+        out = price_in if price_out is None else price_out
+        return (self.prompt_tokens * price_in + self.to_ask * out) / 1e6
+
+    def as_dict(self) -> dict:
+        return {"asks": self.asks, "distinct": self.distinct, "cached": self.cached, "to_ask": self.to_ask,
+                "prompt_tokens": self.prompt_tokens, "tokens_how": self.tokens_how}
+
+
 class Engine:
     """`Engine(backend, cache)`; `resolve(asks)`. `refresh=True` ignores (and overwrites) cached answers."""
 
@@ -63,9 +88,10 @@ class Engine:
     def key(self, ask: Ask) -> str:
         return key_from(self._head, ask.canonical())
 
-    def resolve(self, asks: Sequence[Ask], *, desc: str = "asking the model") -> list[OptionDistribution]:
+    def _keys(self, asks: Sequence[Ask]) -> tuple[list[str], dict[str, str]]:
+        """The cache key of every ask, and each distinct ask's canonical text (stored with its answer)."""
         by_object: dict[int, str] = {}  # the policy passes identical asks as one object: hash it once
-        texts: dict[str, str] = {}  # key -> the ask's canonical text (stored with its answer)
+        texts: dict[str, str] = {}
         keys = []
         for a in asks:
             k = by_object.get(id(a))
@@ -74,6 +100,27 @@ class Engine:
                 k = by_object[id(a)] = key_from(self._head, text)
                 texts[k] = text
             keys.append(k)
+        return keys, texts
+
+    def plan(self, asks: Sequence[Ask]) -> Plan:
+        """What `resolve(asks)` would cost, without asking: distinct asks, cache hits, prompt tokens of the rest
+        (the backend's `count_tokens`: its tokenizer, or an estimate it names)."""
+        keys, _ = self._keys(asks)
+        unique: dict[str, Ask] = dict(zip(keys, asks))
+        found = set() if self.refresh else set(self.cache.get_many(list(unique)))
+        todo = [a for k, a in unique.items() if k not in found]
+        count = getattr(self.backend, "count_tokens", None)
+        if count is not None:
+            tokens, how = count(todo)
+        else:
+            from .backends.tokens import ESTIMATE, estimate
+
+            tokens, how = estimate([a.canonical() for a in todo]), ESTIMATE
+        return Plan(asks=len(asks), distinct=len(unique), cached=len(found), to_ask=len(todo), prompt_tokens=tokens,
+                    tokens_how=how)
+
+    def resolve(self, asks: Sequence[Ask], *, desc: str = "asking the model") -> list[OptionDistribution]:
+        keys, texts = self._keys(asks)
         unique: dict[str, Ask] = dict(zip(keys, asks))
         self.stats.asks += len(asks)
         self.stats.unique += len(unique)

@@ -174,6 +174,8 @@ class FaultServer:
                     req = json.loads(self.rfile.read(n) or b"{}")
                 except ValueError:
                     return self._send(400, {"error": {"message": "body is not JSON"}})
+                if not self.path.rstrip("/").endswith("/completions"):
+                    return self._send(404, {"error": {"message": f"no route {self.path}"}})
                 chat = self.path.rstrip("/").endswith("/chat/completions")
                 key = request_key(req, chat)
                 if server.api_key is not None and self.headers.get("Authorization") != f"Bearer {server.api_key}":

@@ -174,3 +174,16 @@ def test_the_canonical_text_of_an_ask_is_the_json_it_always_was(messages, option
                       ensure_ascii=False, separators=(",", ":"))
     assert a.canonical() == want
     assert a.canonical() == want  # again, with the persona's encoding reused
+
+
+def test_a_plan_counts_distinct_asks_cache_hits_and_tokens_without_asking(tmp_path):
+    path = tmp_path / "c.sqlite"
+    population = asks(4, 5) * 10  # 10 agents per persona: 200 asks, 20 distinct
+    Engine(ScriptedBackend(), Cache(path)).resolve(asks(4, 5)[:8])  # 8 of them answered before
+    be = ScriptedBackend()
+    plan = Engine(be, Cache(path)).plan(population)
+    assert (plan.asks, plan.distinct, plan.cached, plan.to_ask) == (200, 20, 8, 12) and be.calls == 0
+    assert plan.prompt_tokens == 12 * 4 and plan.tokens_how.startswith("estimate: 4 characters per token")
+    assert plan.cost(2.0, 8.0) == pytest.approx((48 * 2.0 + 12 * 8.0) / 1e6)  # one completion token per call
+    assert plan.cost(1.0) == pytest.approx(60 / 1e6)
+    assert Engine(be, Cache(path), refresh=True).plan(population).to_ask == 20

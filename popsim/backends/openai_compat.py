@@ -30,6 +30,7 @@ from typing import Callable, Sequence
 
 from ..asks import Ask, OptionDistribution
 from ..errors import BackendUnavailable, PopsimError, unknown
+from . import tokens
 from .chat_template import render_chat, resolve_template
 from .http import Client, ConnectionFailed, Redactor, RequestTimeout, check_base_url, dumps, public_url, read_api_key
 from .prompt_lists import PromptLists, check_batch_prompts, completion_top, merge_top
@@ -174,6 +175,23 @@ class OpenAIBackend:
         with self._lock:
             st.update(sampled_asks=dict(self.sampled), sampling_only=self._sampling_only, usage=dict(self.usage))
         return st
+
+    def count_tokens(self, asks: Sequence[Ask]) -> tuple[int, str]:
+        """Prompt tokens of `asks` (one request each) and how they were counted: the server's tokenizer where it
+        has a tokenize endpoint, else an estimate (`tokens.py`). Chat prompts are counted as ChatML text (the
+        server's own template may add or drop a few tokens per ask)."""
+        if not asks:
+            return 0, "nothing to count"
+        template = self.template if self.api == "completions" else resolve_template("chatml")
+        texts = [render_chat(template, a.messages) + (a.answer_prefix if self.api == "completions" else "")
+                 for a in asks]
+        note = "" if self.api == "completions" else ", chat messages counted as ChatML text"
+        found = tokens.server_counter(self._http, self.base_urls[0], self.model, texts[0])
+        if found is None:
+            return tokens.estimate(texts), f"{tokens.ESTIMATE} (the server has no tokenize endpoint){note}"
+        count, name = found
+        total, how = tokens.count_texts(texts, count, name=name, exact_up_to=tokens.EXACT_SERVER)
+        return total, how + note
 
     # ------------------------------------------------------------------ requests
     def record_usage(self, answer: dict) -> None:

@@ -87,6 +87,12 @@ class _Worker:
         except PopsimError as exc:  # handed back as it is: the user's error, not a crash of the worker
             return exc
 
+    def count_tokens(self, asks: list[Ask]) -> tuple[int, str] | PopsimError:
+        try:
+            return self.backend.count_tokens(asks)
+        except PopsimError as exc:
+            return exc
+
     def drain(self) -> list[tuple[int, str]]:
         """The answers (index in the last call, JSON) that arrived since the last drain."""
         with self._lock:
@@ -175,6 +181,10 @@ class RayPool:
                 for idx, fut in polls:
                     report(idx, self.ray.get(fut))
         return out
+
+    def count_tokens(self, asks: Sequence[Ask]) -> tuple[int, str]:
+        """Counted by one actor (every actor runs the same model)."""
+        return tuple(_result(self.ray.get(self.actors[0].count_tokens.remote(list(asks)))))
 
     def close(self):
         for a in self.actors:

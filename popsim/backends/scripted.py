@@ -40,6 +40,11 @@ class ScriptedBackend:
     def describe(self) -> dict:
         return {"backend": self.name, "model": self.model, "note": "test double, not a language model"}
 
+    def count_tokens(self, asks: Sequence[Ask]) -> tuple[int, str]:
+        from .tokens import ESTIMATE, estimate
+
+        return estimate([" ".join(m.content for m in a.messages) for a in asks]), f"{ESTIMATE} (no model)"
+
     def option_distributions(self, asks: Sequence[Ask], *,
                              on_answer: Callable[[int, OptionDistribution], None] | None = None
                              ) -> list[OptionDistribution]:
