@@ -123,14 +123,16 @@ class OptionDistribution:
         return option_probs(np.asarray(self.logprobs, dtype=float), temperature)
 
     def to_json(self) -> str:
-        return _dumps({"options": list(self.options), "logprobs": [_enc(x) for x in self.logprobs],
+        return _dumps({"options": list(self.options),
+                       "logprobs": [x if type(x) is float and -math.inf < x < math.inf else _enc(x)
+                                    for x in self.logprobs],
                        "method": self.method, "n_samples": self.n_samples, "n_invalid": self.n_invalid,
                        "error": self.error, "detail": self.detail})
 
     @classmethod
     def from_json(cls, text: str) -> "OptionDistribution":
         d = _loads(text)
-        return cls(options=tuple(d["options"]), logprobs=tuple(_dec(x) for x in d["logprobs"]),
+        return cls(options=tuple(d["options"]), logprobs=tuple(x if type(x) is float else _dec(x) for x in d["logprobs"]),
                    method=d["method"], n_samples=d.get("n_samples", 0), n_invalid=d.get("n_invalid", 0),
                    error=d.get("error"), detail=d.get("detail") or {})
 

@@ -255,7 +255,7 @@ def _reader(known: dict, pending: dict, unknown: list, missing: list):
         if top is None:
             missing.append(state)
             return _nothing
-        return lambda text: top.get(text, -math.inf)
+        return top.get  # (None for a token the server did not list)
 
     return next_logprob
 

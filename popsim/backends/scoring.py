@@ -40,7 +40,7 @@ def walk_options(
 ) -> list[float]:
     """Log-probability of each option as a complete answer.
 
-    `next_logprob(state)` returns a lookup `text -> log P(next token has exactly this text)` (-inf when
+    `next_logprob(state)` returns a lookup `text -> log P(next token has exactly this text)` (-inf or None when
     the model gives it no probability or, for top-k APIs, did not report it). `extend(state, text)`
     returns the state after that token. States are whatever the backend needs (token lists, prompt text).
     """
@@ -80,7 +80,7 @@ def _walk(state, targets, mass, next_logprob, extend, probs):
     continuing = 0.0
     for text, sub, ends in steps:
         lp = lookup(text)
-        if lp == -math.inf or math.isnan(lp):
+        if lp is None or lp == -math.inf or lp != lp:  # (NaN)
             continue
         p = math.exp(lp)
         continuing += p
