@@ -111,10 +111,10 @@ class TimedBackend:
     def __getattr__(self, name):
         return getattr(self._b, name)
 
-    def option_distributions(self, asks):
+    def option_distributions(self, asks, *, on_answer=None):
         t = time.perf_counter()
         try:
-            return self._b.option_distributions(asks)
+            return self._b.option_distributions(asks, on_answer=on_answer)
         finally:
             self.model_seconds += time.perf_counter() - t
 
