@@ -149,6 +149,71 @@ def popsim_client(url: str, api: str, asks: list, cache_path: Path | None, batch
     return run
 
 
+# ------------------------------------------------------------------------------ where the time goes
+
+
+def breakdown(url: str) -> dict:
+    """CPU microseconds per ask of each step popsim takes (one thread, 1,260 asks), and per request of an
+    `http.client` request vs popsim's HTTP client on the stand-in."""
+    import math
+
+    import standin
+
+    from popsim.asks import OptionDistribution
+    from popsim.backends.http import Client
+    from popsim.backends.prompt_lists import merge_top
+    from popsim.backends.scoring import walk_options
+    from popsim.cache import key_from, key_head
+
+    asks = round_asks(4242)
+    texts = {id(a): a.canonical() for a in asks}
+    head = key_head("openai", "standin", {"api": "completions"})
+    top = merge_top(standin.TOP)
+    body = standin.completion_body(["x"] * 32)
+    d = OptionDistribution(options=tuple("123456"), logprobs=(-1.0, -2.0, -3.0, -4.0, -0.5, -0.1))
+    dj = d.to_json()
+    steps = {"canonical text": lambda a: a.canonical(), "cache key": lambda a: key_from(head, texts[id(a)]),
+             "render (ChatML)": lambda a: render_chat(CHATML, a.messages) + a.answer_prefix,
+             "parse 1/32 of a list answer": None, "option walk": lambda a: walk_options(a.options, "p", lambda s: top.get,
+                                                                                     lambda s, x: s + x),
+             "answer JSON round trip": lambda a: OptionDistribution.from_json(d.to_json())}
+    out = {}
+    for name, fn in steps.items():
+        c = cpu_seconds()
+        if fn is None:
+            for _ in range(len(asks) // 32):
+                json_loads(body)
+        else:
+            for a in asks:
+                fn(a)
+        out[name] = 1e6 * (cpu_seconds() - c) / len(asks)
+    cache = Cache(None)
+    rows = [(key_from(head, texts[id(a)]), "openai", "standin", "{}", texts[id(a)], dj, 0.0) for a in asks]
+    c = cpu_seconds()
+    cache.write(rows)
+    out["SQLite insert (in memory)"] = 1e6 * (cpu_seconds() - c) / len(asks)
+    u = urlparse(url)
+    payload = json.dumps({"model": "standin", "prompt": "x" * 1800, "max_tokens": 1, "logprobs": 20}).encode()
+    conn, lean = http.client.HTTPConnection(u.hostname, u.port), Client("EMPTY", 30)
+    for name, send in (("per request: http.client", lambda: (conn.request("POST", u.path + "/completions", payload,
+                                                                            {"Content-Type": "application/json"}),
+                                                               conn.getresponse().read())),
+                       ("per request: popsim's HTTP client", lambda: lean.request("POST", url, "/completions", payload))):
+        send()
+        c = cpu_seconds()
+        for _ in range(2000):
+            send()
+        out[name] = 1e6 * (cpu_seconds() - c) / 2000
+    assert not math.isnan(sum(out.values()))
+    return out
+
+
+def json_loads(data: bytes):
+    from popsim.backends.http import loads
+
+    return loads(data)
+
+
 # ------------------------------------------------------------------------------ main
 
 
@@ -158,6 +223,7 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--batch", type=int, default=32, help="prompts per request for the batched variant (default 32)")
     ap.add_argument("--api", default="completions,chat", help="which APIs to measure (default both)")
+    ap.add_argument("--breakdown", action="store_true", help="also: CPU microseconds of each step popsim takes")
     args = ap.parse_args(argv)
     rounds = args.rounds or (2 if args.quick else 5)
     m = header("Client overhead against an instant stand-in server on 127.0.0.1",
@@ -167,6 +233,10 @@ def main(argv=None):
     results: dict = {"machine": m, "rounds": rounds, "concurrency": CONCURRENCY, "batch": args.batch, "apis": {}}
     tmp = Path(tempfile.mkdtemp(prefix="popsim-bench-client-"))
     try:
+        if args.breakdown:
+            results["breakdown_us"] = breakdown(url)
+            for name, us in results["breakdown_us"].items():
+                print(f"   {name:<36}{us:8.1f} us{'' if name.startswith('per request') else ' per ask'}")
         warm = round_asks(999)[:200]
         for api in apis:
             measure(raw_client(url, api, warm))  # warm up: connections, imports, the server's first requests
