@@ -22,16 +22,15 @@ of the raw client's; with prompt batching at least 5x the raw client's asks/s.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
@@ -39,7 +38,7 @@ from urllib.parse import urlparse
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import free_port, header, median, model_asks, save  # noqa: E402
+from _common import free_port, header, median, model_asks, save, serving  # noqa: E402
 
 from popsim.backends.chat_template import CHATML, render_chat  # noqa: E402
 from popsim.backends.openai_compat import OpenAIBackend  # noqa: E402
@@ -62,23 +61,11 @@ def round_asks(seed: int) -> list:
 # ------------------------------------------------------------------------------ the stand-in server
 
 
-def start_standin() -> tuple[subprocess.Popen, str]:
+def standin() -> "contextlib.AbstractContextManager[str]":
+    """The stand-in server in its own process; yields its base URL."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("standin.py")), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 60
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the stand-in server exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            urllib.request.urlopen(f"{url}/models", timeout=2).read()
-            return proc, url
-        except OSError:
-            if time.time() > deadline:
-                proc.kill()
-                raise RuntimeError("the stand-in server did not start within 60 s") from None
-            time.sleep(0.1)
+    cmd = [sys.executable, str(Path(__file__).with_name("standin.py")), "--port", str(port)]
+    return serving(cmd, f"http://127.0.0.1:{port}/v1", "the stand-in server", timeout=60)
 
 
 # ------------------------------------------------------------------------------ the two clients
@@ -229,10 +216,9 @@ def main(argv=None):
     m = header("Client overhead against an instant stand-in server on 127.0.0.1",
                [sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     apis = [a.strip() for a in args.api.split(",") if a.strip()]
-    proc, url = start_standin()
     results: dict = {"machine": m, "rounds": rounds, "concurrency": CONCURRENCY, "batch": args.batch, "apis": {}}
     tmp = Path(tempfile.mkdtemp(prefix="popsim-bench-client-"))
-    try:
+    with standin() as url:
         if args.breakdown:
             results["breakdown_us"] = breakdown(url)
             for name, us in results["breakdown_us"].items():
@@ -262,12 +248,6 @@ def main(argv=None):
                 print(f"   {api} round {r + 1}: {line}", flush=True)
             results["apis"][api] = summarize(per_round)
             print_summary(api, results["apis"][api])
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     results["load_avg_1m_at_end"] = round(os.getloadavg()[0], 2)
     print(f"   load average at end {results['load_avg_1m_at_end']}")
     save("client" + ("_quick" if args.quick else ""), results)

@@ -22,14 +22,13 @@ from popsim.backends.http import Client, ConnectionFailed
 BODY = json.dumps({"object": "list", "data": [{"id": "m"}]}).encode()
 
 
-class RawServer:
-    """Answers each request on 127.0.0.1 with `reply(request_line)` bytes; counts connections; TLS if given."""
+class Listener:
+    """A socket on 127.0.0.1 whose every connection is served by `_serve` on its own thread."""
 
-    def __init__(self, reply, *, tls: ssl.SSLContext | None = None, close_after: int | None = None):
-        self.reply, self.tls, self.close_after = reply, tls, close_after
+    def __init__(self):
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        self.connections, self.lines = 0, []
+        self.connections = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -40,6 +39,18 @@ class RawServer:
                 return
             self.connections += 1
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def close(self):
+        self.sock.close()
+
+
+class RawServer(Listener):
+    """Answers each request with `reply(request_line)` bytes; counts connections; TLS if given."""
+
+    def __init__(self, reply, *, tls: ssl.SSLContext | None = None, close_after: int | None = None):
+        self.reply, self.tls, self.close_after = reply, tls, close_after
+        self.lines = []
+        super().__init__()
 
     def _serve(self, conn):
         if self.tls:
@@ -64,9 +75,6 @@ class RawServer:
             if self.close_after and served >= self.close_after:
                 break
         conn.close()
-
-    def close(self):
-        self.sock.close()
 
 
 def ok(body: bytes = BODY, *, head: str = "HTTP/1.1 200 OK", extra: str = "") -> bytes:
@@ -97,11 +105,14 @@ def test_every_form_of_answer_reads_the_same(reply):
     srv.close()
 
 
-def test_a_connection_the_server_closed_is_not_reused():
+def test_a_connection_the_server_closed_while_idle_is_not_reused():
+    import time
+
     srv = RawServer(lambda line: ok(), close_after=1)  # the server closes every connection after one answer
     c = Client("EMPTY", timeout=5)
     for _ in range(4):
         assert c.request("GET", f"http://127.0.0.1:{srv.port}/v1", "/models").status == 200
+        time.sleep(0.1)  # idle: the server's close has arrived
     assert srv.connections == 4
     srv.close()
 
@@ -149,22 +160,12 @@ def test_https_trusts_what_the_system_trusts(certificate, monkeypatch):
     srv.close()
 
 
-class Proxy:
-    """A forward proxy on 127.0.0.1: absolute-form requests are forwarded, CONNECT opens a tunnel."""
+class Proxy(Listener):
+    """A forward proxy: absolute-form requests are forwarded, CONNECT opens a tunnel."""
 
     def __init__(self):
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
         self.seen: list[str] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        super().__init__()
 
     def _serve(self, conn):
         f = conn.makefile("rb")
@@ -188,9 +189,6 @@ class Proxy:
         conn.sendall(up.recv(65536))
         up.close()
         conn.close()
-
-    def close(self):
-        self.sock.close()
 
 
 def _pipe(a, b):

@@ -6,30 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from popsim import prompts
 from popsim.backends import make_backend
 from popsim.backends.tokens import count_texts, estimate
 from popsim.cache import Cache
 from popsim.engine import Engine
-from popsim.instruments import load_instrument
 
 from fault_server import FaultServer
-
-
-def ess_asks(primes=("PO", None), n_items=4):
-    inst = load_instrument("ess21")
-    out = []
-    for prime in primes:
-        persona = prompts.persona_text("value_prompt", prime=prime)
-        for it in inst.items[:n_items]:
-            pres = prompts.present_options(it, "ascending")
-            out.append(prompts.build_ask(persona, prompts.item_text(it, inst.instruction, inst.question, pres),
-                                         pres.labels))
-    return out
+from sample_asks import ess_asks
 
 
 def test_the_embedded_model_counts_with_its_own_tokenizer(embedded):
-    asks = ess_asks()
+    asks = ess_asks(n_items=4)
     tokens, how = embedded.count_tokens(asks)
     assert tokens == sum(len(embedded.tokens(a)) for a in asks) and how.startswith("the model's tokenizer")
     plan = Engine(embedded, Cache(None)).plan(asks * 3)
@@ -38,7 +25,7 @@ def test_the_embedded_model_counts_with_its_own_tokenizer(embedded):
 
 @pytest.mark.slow
 def test_llama_cpp_servers_tokenizer_gives_the_embedded_count(embedded, llama_server):
-    asks = ess_asks()
+    asks = ess_asks(n_items=4)
     be = make_backend("openai", base_url=llama_server, model="smollm2", api="completions",
                       chat_template=embedded._template)
     tokens, how = be.count_tokens(asks)
@@ -46,7 +33,7 @@ def test_llama_cpp_servers_tokenizer_gives_the_embedded_count(embedded, llama_se
 
 
 def test_a_server_without_a_tokenizer_gets_an_estimate_said_as_such():
-    asks = ess_asks()
+    asks = ess_asks(n_items=4)
     with FaultServer() as srv:
         for api in ("completions", "chat"):
             be = make_backend("openai", base_url=srv.base_url, model="test-model", api=api)
@@ -65,7 +52,7 @@ def test_many_prompts_are_counted_on_a_sample():
 
 
 def test_the_tokens_servers_report_are_recorded_whatever_the_batching():
-    asks = [a for a in ess_asks(("PO", "UN", None), 5)]
+    asks = ess_asks(("PO", "UN", None), 5)
     with FaultServer() as srv:  # reports usage: prompt characters // 4, one completion token per prompt
         one = make_backend("openai", base_url=srv.base_url, model="test-model", api="completions")
         one.option_distributions(asks)
