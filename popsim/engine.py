@@ -53,6 +53,7 @@ class Plan:
     to_ask: int
     prompt_tokens: int
     tokens_how: str
+    shared: int = 0  # distinct asks an earlier run of the same study asks already (the cache shares them)
 
     def cost(self, price_in: float, price_out: float | None = None) -> float:
         """The price of the calls left at `price_in` (and `price_out`, default the same) per million prompt
@@ -61,8 +62,8 @@ class Plan:
         return (self.prompt_tokens * price_in + self.to_ask * out) / 1e6
 
     def as_dict(self) -> dict:
-        return {"asks": self.asks, "distinct": self.distinct, "cached": self.cached, "to_ask": self.to_ask,
-                "prompt_tokens": self.prompt_tokens, "tokens_how": self.tokens_how}
+        return {"asks": self.asks, "distinct": self.distinct, "cached": self.cached, "shared": self.shared,
+                "to_ask": self.to_ask, "prompt_tokens": self.prompt_tokens, "tokens_how": self.tokens_how}
 
 
 class Engine:
@@ -102,13 +103,17 @@ class Engine:
             keys.append(k)
         return keys, texts
 
-    def plan(self, asks: Sequence[Ask]) -> Plan:
+    def plan(self, asks: Sequence[Ask], *, planned: set[str] | None = None) -> Plan:
         """What `resolve(asks)` would cost, without asking: distinct asks, cache hits, prompt tokens of the rest
-        (the backend's `count_tokens`: its tokenizer, or an estimate it names)."""
+        (the backend's `count_tokens`: its tokenizer, or an estimate it names). `planned`: the keys earlier runs
+        of a study will ask (counted as `shared`, not asked again); this plan's own are added to it."""
         keys, _ = self._keys(asks)
         unique: dict[str, Ask] = dict(zip(keys, asks))
         found = set() if self.refresh else set(self.cache.get_many(list(unique)))
-        todo = [a for k, a in unique.items() if k not in found]
+        shared = {k for k in unique if k not in found and planned is not None and k in planned}
+        todo = [a for k, a in unique.items() if k not in found and k not in shared]
+        if planned is not None:
+            planned.update(k for k in unique if k not in found)
         count = getattr(self.backend, "count_tokens", None)
         if count is not None:
             tokens, how = count(todo)
@@ -117,7 +122,7 @@ class Engine:
 
             tokens, how = estimate([a.canonical() for a in todo]), ESTIMATE
         return Plan(asks=len(asks), distinct=len(unique), cached=len(found), to_ask=len(todo), prompt_tokens=tokens,
-                    tokens_how=how)
+                    tokens_how=how, shared=len(shared))
 
     def resolve(self, asks: Sequence[Ask], *, desc: str = "asking the model") -> list[OptionDistribution]:
         keys, texts = self._keys(asks)

@@ -163,10 +163,9 @@ class OpenAIBackend:
                          "max_retry_after": self.max_retry_after, "timeout": self.timeout,
                          "error_budget": self.error_budget},
                **self.fingerprint(), "faults": self.stats()}
+        out["usage"] = out["faults"].pop("usage")
         if self._lists is not None:
             out["batch_prompts"] = self._lists.describe()
-        with self._lock:
-            out["usage"] = dict(self.usage)
         return out
 
     def stats(self) -> dict:
