@@ -124,10 +124,13 @@ class Engine:
         return Plan(asks=len(asks), distinct=len(unique), cached=len(found), to_ask=len(todo), prompt_tokens=tokens,
                     tokens_how=how, shared=len(shared))
 
-    def resolve(self, asks: Sequence[Ask], *, desc: str = "asking the model") -> list[OptionDistribution]:
+    def resolve(self, asks: Sequence[Ask], *, desc: str = "asking the model",
+                repeats: Sequence[int] | None = None) -> list[OptionDistribution]:
+        """One distribution per ask, in order. `repeats[i]`: how many agents ask `asks[i]` (for the statistics,
+        when a caller passes each shared ask once)."""
         keys, texts = self._keys(asks)
         unique: dict[str, Ask] = dict(zip(keys, asks))
-        self.stats.asks += len(asks)
+        self.stats.asks += len(asks) if repeats is None else int(sum(repeats))
         self.stats.unique += len(unique)
         found = {} if self.refresh else self.cache.get_many(list(unique))
         self.stats.hits += len(found)
