@@ -1,4 +1,9 @@
-"""Shared fixtures: an isolated answer cache, the real embedded model, a real llama.cpp server."""
+"""Shared fixtures: an isolated answer cache, a scripted backend, the real embedded model, a real llama.cpp server.
+
+Test tiers are pytest markers (pyproject.toml): `slow` (the real model or a real server on more than a tiny input),
+`browser` (the Solara page in headless Chromium), and the reliability tiers `faults`, `bad_input`, `interrupt`,
+`load`, `secrets` and `properties` (all also marked `reliability`): e.g. `pytest -m "reliability and not load"`.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,15 @@ import pytest
 def _isolated_cache(tmp_path, monkeypatch):
     """Never touch the user's cache: every test gets its own default cache file."""
     monkeypatch.setenv("POPSIM_CACHE", str(tmp_path / "answers.sqlite"))
+
+
+@pytest.fixture
+def scripted():
+    """A scripted backend (deterministic option distributions from the prompt's hash; a test double, never
+    evidence that the LLM path works)."""
+    from popsim.backends.scripted import ScriptedBackend
+
+    return ScriptedBackend()
 
 
 @pytest.fixture(scope="session")
