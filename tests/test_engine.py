@@ -41,7 +41,7 @@ def cached_asks(cache: Path) -> list[dict]:
 def test_sigkill_of_an_http_run_keeps_every_answer_older_than_a_second(tmp_path):
     seed, rng = kill_rng()
     cache = tmp_path / "c.sqlite"
-    with FaultServer(model="hash", latency=0.01) as srv:
+    with FaultServer(model="hash", latency=0.02) as srv:
         cmd = [str(EXE), "run", "ess21", "--agents", "60", "--style", "profile", "--seed", "8", "--backend", "openai",
                "--api", "chat", "--base-url", srv.base_url, "--model", "test-model", "--concurrency", "4",
                "--cache", str(cache), "--out", str(tmp_path / "run"), "--no-progress"]
@@ -51,7 +51,7 @@ def test_sigkill_of_an_http_run_keeps_every_answer_older_than_a_second(tmp_path)
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline
             time.sleep(0.02)
-        time.sleep(rng.uniform(0.3, 3.0))
+        time.sleep(rng.uniform(1.3, 3.5))  # (an answer older than MARGIN must exist)
         assert proc.poll() is None, "the run ended before the kill: slow the server down"
         proc.send_signal(signal.SIGKILL)
         killed = time.monotonic()
@@ -105,7 +105,7 @@ def test_sigkill_of_an_embedded_run_keeps_every_answer_older_than_a_second(tmp_p
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the embedded model answered too slowly"
         time.sleep(0.05)
-    time.sleep(rng.uniform(0.0, 1.5))
+    time.sleep(rng.uniform(1.2, 2.5))  # (an answer older than MARGIN must exist)
     proc.send_signal(signal.SIGKILL)
     killed = time.time()
     proc.communicate(timeout=30)

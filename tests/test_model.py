@@ -59,16 +59,15 @@ def test_batch_run_with_the_reference_policy():
 SCALE = Path(__file__).parent / "data" / "scale"
 
 
-def _scale_make():
-    import importlib.util
+def _load(path: Path):
+    """The make.py that wrote a golden set, as a module (`RUNS`, `tables`, `metrics`)."""
+    import runpy
+    from types import SimpleNamespace
 
-    spec = importlib.util.spec_from_file_location("scale_make", SCALE / "make.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return SimpleNamespace(**runpy.run_path(str(path)))
 
 
-SCALE_MAKE = _scale_make()
+SCALE_MAKE = _load(SCALE / "make.py")
 
 
 @pytest.mark.parametrize("name", sorted(SCALE_MAKE.RUNS))
