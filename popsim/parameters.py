@@ -49,6 +49,7 @@ class Parameter:
     noun: str = ""  # what an unknown choice is called in messages ("strategy", "prompt style")
     aliases: tuple[str, ...] = field(default=())
     parse: Callable[["Parameter", Any], Any] | None = None  # a value with its own format (checked and converted)
+    repeat: bool = False  # the flag may be given several times (a list of KEY=VALUE)
 
     def known(self) -> tuple[str, ...]:
         return self.choices() if self.choices else ()
@@ -69,6 +70,8 @@ class Parameter:
             return f"{what} {'of ' if rng.startswith('at') else ''}{rng}".strip()
         if self.kind is bool:
             return "true or false"
+        if self.kind is dict:
+            return "KEY=NUMBER, repeatable (e.g. shift.UN=0.5)"
         known = self.known()
         return ("one of: " + ", ".join(known) + (", or a file path" if self.paths else "")) if known else "a text"
 
@@ -84,6 +87,13 @@ class Parameter:
             if isinstance(value, bool):
                 return value
             raise PopsimError(f"{self.flag} must be true or false, got {value!r}")
+        if self.kind is dict:  # transforms: validated by their owner, one place
+            from .population.transforms import parse_transforms
+
+            try:
+                return parse_transforms(value)
+            except PopsimError as exc:
+                raise PopsimError(f"{self.flag}: {exc}") from None
         if self.kind in (int, float):
             return self._number(value)
         text = str(value)
@@ -159,6 +169,10 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
       "the No-dominant share", low=0.0, high=1.0, high_open=True, none_ok=True),
     P("female_share", "--female-share", "population", float, 0.5,
       "share of agents who get the female item wording", "the Female share", low=0.0, high=1.0),
+    P("transforms", "--transform", "population", dict, None,
+      "a transform of the value distribution the twins are drawn from: shift.<VALUE>, shift_only.<VALUE>, spread, "
+      "spread.<VALUE>, coupling, mix.<SAMPLE> (docs/populations.md)", "the Transforms", none_ok=True,
+      metavar="KEY=NUMBER", repeat=True),
     P("profiles", "--profiles", "population", str, None, "custom: CSV of profiles (columns SD..UN, optional gender, "
       "prime)", "the Profiles file", none_ok=True, metavar="FILE"),
     P("accuracy_from", "--accuracy-from", "population", str, None,
@@ -253,6 +267,8 @@ RAY_OPTIONS: tuple[str, ...] = ("ray_workers", "ray_address")
 MODEL_KEYS: tuple[str, ...] = ("n_agents", "population", "strategy", "no_dominant_share", "female_share",
                                "country", "network", "scenario", "policy", "prompt_style", "template_variant",
                                "option_order", "temperature", "backend", "seed")
+#: besides MODEL_KEYS, a study's [fixed]/[grid]/[ranges] may name transform keys ("shift.UN", "spread", ...):
+#: `population.transforms.is_transform_key`; the model takes them together as `transforms`
 
 
 def parameter(name: str) -> Parameter:

@@ -80,6 +80,8 @@ def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -
         m["game"] = _game_section(run, n_boot, seed)
     if run.config.get("scenario", {}).get("statements"):
         m["statements"] = _statements_section(run)
+    if (run.config.get("population") or {}).get("transform"):
+        m["transform"] = run.config["population"]["transform"]
     m["headline"] = headline(m)
     m["intervals"] = interval_methods(n_boot)
     return m
