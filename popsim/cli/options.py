@@ -31,7 +31,8 @@ def key_value(text: str) -> tuple[str, object]:
 #: titles of the argument groups, one per concern (the parameters themselves live in `popsim.parameters`)
 GROUP_TITLES = {"population": "population", "network": "network", "scenario": "scenario",
                 "prompts": "answering (policy and prompts)", "backend": "backend (where answers come from)",
-                "run": "run", "sweep": "executing the runs", "replicate": "the replication", "export": "export",
+                "run": "run", "cost": "cost (what --dry-run prints; the run record)", "sweep": "executing the runs",
+                "replicate": "the replication", "export": "export",
                 "page": "serving the page"}
 
 

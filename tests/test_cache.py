@@ -1,9 +1,11 @@
-"""Cache and engine: deduplication, cache before use, zero calls on a rerun, refresh, bad cache files."""
+"""popsim.cache: keys, the canonical text of an ask, bad cache files refused and left alone, concurrent writers."""
 
 import multiprocessing as mp
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from popsim.asks import Ask, Message
 from popsim.backends.scripted import ScriptedBackend
@@ -11,60 +13,8 @@ from popsim.cache import Cache
 from popsim.engine import Engine
 from popsim.errors import PopsimError
 
+from sample_asks import asks
 
-def asks(n_personas=11, n_items=21):
-    return [Ask(messages=(Message("system", f"persona {p}"), Message("user", f"item {i}")), options=tuple("123456"))
-            for p in range(n_personas) for i in range(n_items)]
-
-
-def test_dedupe_costs_personas_times_items_whatever_the_population():
-    be = ScriptedBackend()
-    eng = Engine(be, Cache(None))
-    population = asks() * 50  # 50 agents per persona
-    dists = eng.resolve(population)
-    assert len(dists) == len(population)
-    assert be.calls == 11 * 21 and eng.stats.calls == 231 and eng.stats.unique == 231
-    assert dists[0] == dists[231]  # same ask, same answer
-
-
-def test_second_run_calls_the_model_zero_times(tmp_path):
-    path = tmp_path / "c.sqlite"
-    be = ScriptedBackend()
-    first = Engine(be, Cache(path)).resolve(asks(3, 5))
-    be2 = ScriptedBackend()
-    eng2 = Engine(be2, Cache(path))
-    second = eng2.resolve(asks(3, 5))
-    assert be2.calls == 0 and eng2.stats.hits == 15
-    assert first == second
-    eng3 = Engine(be2, Cache(path), refresh=True)
-    eng3.resolve(asks(3, 5))
-    assert be2.calls == 15
-
-
-def test_answers_are_committed_chunk_by_chunk(tmp_path):
-    """A chunk's answers are in the file before the next chunk is asked (what makes a killed run resumable)."""
-    path = tmp_path / "c.sqlite"
-    seen = []
-
-    class Watching(ScriptedBackend):
-        chunk_size = 4
-
-        def option_distributions(self, batch):
-            seen.append(sqlite3.connect(path).execute("SELECT COUNT(*) FROM answers").fetchone()[0])
-            return super().option_distributions(batch)
-
-    Engine(Watching(), Cache(path)).resolve(asks(1, 12))
-    assert seen == [0, 4, 8]
-
-
-def test_failed_asks_are_not_cached(tmp_path):
-    path = tmp_path / "c.sqlite"
-    be = ScriptedBackend(fail=lambda a: "HTTP 503: down" if "item 0" in a.messages[-1].content else None)
-    eng = Engine(be, Cache(path))
-    out = eng.resolve(asks(2, 3))
-    assert sum(not d.ok for d in out) == 2 and eng.stats.failed == 2
-    assert eng.stats.reasons == {"HTTP 503": 2}
-    assert Cache(path).count() == 4
 
 
 def test_keys_depend_on_backend_model_and_settings():
@@ -124,3 +74,23 @@ def test_concurrent_writers_lose_no_rows(tmp_path):
     c = Cache(path)
     assert c.count() == 1200
     assert c.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@given(st.lists(st.tuples(st.sampled_from(["system", "user", "assistant"]), st.text(max_size=60)), min_size=1,
+                max_size=3),
+       st.lists(st.text(min_size=1, max_size=4), min_size=2, max_size=5, unique=True), st.text(max_size=10),
+       st.integers(0, 10**6))
+@settings(max_examples=400, deadline=None)
+def test_the_canonical_text_of_an_ask_is_the_json_it_always_was(messages, options, prefix, sample):
+    """Cache keys hash `Ask.canonical()`: written out by hand for speed, it must stay byte for byte the JSON the
+    standard encoder gives (every cache written before would otherwise be missed)."""
+    import json
+
+    a = Ask(messages=tuple(Message(r, c) for r, c in messages), options=tuple(options), answer_prefix=prefix,
+            sample=sample)
+    want = json.dumps({"m": [list(m) for m in messages], "o": options, "p": prefix, "s": sample},
+                      ensure_ascii=False, separators=(",", ":"))
+    assert a.canonical() == want
+    assert a.canonical() == want  # again, with the persona's encoding reused
+
+
