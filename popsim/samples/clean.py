@@ -149,7 +149,7 @@ def outcomes(raw: RawFile, layout: Layout, names: list[str], keep: np.ndarray, k
         miss = user | labelled_missing(raw.label_of(col))
         if col in known:
             valid = np.asarray(known[col], float)
-            miss |= {c for c in ESS_MISSING if c not in valid}
+            miss = (miss | set(ESS_MISSING)) - set(valid)  # an ESS code of the question is never missing
         elif layout.name == "ESS":  # refusal/don't know/no answer codes above every other code
             present = set(np.unique(y[~np.isnan(y)]))
             top = max((v for v in present if v not in _ESS_NO_ANSWER), default=-np.inf)
