@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import mesa
-import numpy as np
 
 from .values import CODES10, ValueProfile
 
@@ -28,7 +27,7 @@ class ValueAgent(mesa.Agent):
         self.prime = prime or None
         self.gender = gender
         self.respondent = respondent
-        self.answer_rng = np.random.default_rng([model.seed, 1, index])
+        self.answer_rng = model.stream("agent", index)
         self.history: list[dict] = []
         self.last_choice: float = float("nan")
         self.payoff: float = 0.0

@@ -17,7 +17,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .errors import PopsimError, unknown
@@ -348,14 +347,3 @@ def persona_statements() -> pd.DataFrame:
     """Columns: dimension, statement, answer_matching_behavior ('Yes'/'No'), label_confidence."""
     with open(data_path("persona_statements.jsonl"), encoding="utf-8") as fh:
         return pd.DataFrame([json.loads(line) for line in fh if line.strip()])
-
-
-def mrat_stats(sample: str) -> tuple[float, float]:
-    row = sample_sizes(sample).iloc[0]
-    return float(row["mrat_mean"]), float(row["mrat_sd"])
-
-
-def human_item_shares(sample: str) -> dict[str, np.ndarray]:
-    """item -> answer shares over 1..6 (ESS-21) for `sample`."""
-    df = item_stats(sample)
-    return {r.item: np.array([getattr(r, f"p{i}") for i in range(1, 7)]) for r in df.itertuples()}

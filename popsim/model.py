@@ -9,6 +9,7 @@ own RNGs, the scenario applies them (games), the DataCollector records the round
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 import mesa
@@ -18,9 +19,11 @@ import pandas as pd
 from .agents import ValueAgent
 from .errors import PopsimError
 from .network import build_network
-from .policy import Answer, LLMPolicy, ReferencePolicy, check_policy
+from .parameters import check_all
+from .policy import Answer, LLMPolicy, ReferencePolicy
 from .population import country_name, draw_population
 from .scenario import call as call_scenario, load_scenario
+from .seeds import stream
 from .values import CODES10, ValueProfile
 
 ANSWER_COLUMNS = ["agent", "round", "item", "kind", "answer", "expected", "probs", "order", "validity",
@@ -55,6 +58,11 @@ def check_memory(n_agents: int) -> None:
 
 
 class PopulationModel(mesa.Model):
+    """A population of `ValueAgent`s answering a scenario. Every keyword is a plain value (see
+    `popsim.parameters` for each one's meaning, range and choices) except `scenario`, `backend`, `profiles` and
+    `engine`, which may also be objects. `rng` is the run's seed (Mesa's keyword); `seed` is accepted as its
+    alias, for `mesa.batch_run` and readers of other Mesa models."""
+
     def __init__(self, *, n_agents: int = 30, population: str = "DE_ESS9", strategy: str = "empirical",
                  scenario: Any = "ess21", backend: Any = "embedded", prompt_style: str = "value_prompt",
                  policy: str = "llm", temperature: float = 1.0, option_order: str = "ascending",
@@ -62,28 +70,38 @@ class PopulationModel(mesa.Model):
                  scenario_options: dict | None = None, backend_options: dict | None = None,
                  no_dominant_share: float | None = None, accuracy: dict | None = None, profiles: Any = None,
                  country: str | None = None, female_share: float = 0.5, rng: int | None = None,
-                 cache_path: Any = None,
+                 seed: int | None = None, cache_path: Any = None,
                  refresh: bool = False, progress: bool = False, engine: Any = None):
         if rng is None:
-            rng = secrets.randbelow(2**31)
+            rng = seed if seed is not None else secrets.randbelow(2**31)
         if not isinstance(rng, (int, np.integer)) or isinstance(rng, bool):
-            raise PopsimError(f"seed must be an integer, got {rng!r}")
+            raise PopsimError(f"--seed must be a whole number, got {rng!r}")
         super().__init__(rng=int(rng))
         self.seed = int(rng)
-        if not isinstance(n_agents, (int, np.integer)) or isinstance(n_agents, bool) or n_agents < 1:
-            raise PopsimError(f"--agents must be a positive whole number, got {n_agents!r}")
-        check_memory(int(n_agents))
-        self.settings = dict(n_agents=int(n_agents), population=population, strategy=strategy,
-                             prompt_style=prompt_style, policy=policy, temperature=temperature,
-                             option_order=option_order, template_variant=template_variant, network=network,
-                             seed=self.seed, no_dominant_share=no_dominant_share, female_share=female_share)
+        plain = dict(n_agents=n_agents, population=population, strategy=strategy, prompt_style=prompt_style,
+                     policy=policy, temperature=temperature, option_order=option_order,
+                     template_variant=template_variant, no_dominant_share=no_dominant_share,
+                     female_share=female_share)
+        if isinstance(network, str) or network is None:
+            plain["network"] = "none" if network is None else network
+        if isinstance(backend, str):
+            plain["backend"] = backend
+        if country is not None:
+            plain["country"] = country
+        checked = check_all(plain)  # the one validation of every setting (same message as the CLI and the page)
+        n_agents = checked["n_agents"]
+        check_memory(n_agents)
         self.scenario = load_scenario(scenario, **(scenario_options or {}))
-        check_policy(policy)
         self.country = country or country_name(population)
+        self.settings = dict(checked, network=network, seed=self.seed, country=self.country,
+                             network_options=dict(network_options or {}), scenario_options=dict(scenario_options or {}),
+                             profiles=str(profiles) if isinstance(profiles, (str, Path)) else
+                             (None if profiles is None else "a table of profiles"),
+                             accuracy=dict(accuracy) if accuracy else None)
 
-        pop = draw_population(int(n_agents), strategy=strategy, sample=population,
-                              rng=np.random.default_rng([self.seed, 0]), no_dominant_share=no_dominant_share,
-                              accuracy=accuracy, profiles=profiles, female_share=female_share)
+        pop = draw_population(n_agents, strategy=checked["strategy"], sample=population,
+                              rng=self.stream("population"), no_dominant_share=checked["no_dominant_share"],
+                              accuracy=accuracy, profiles=profiles, female_share=checked["female_share"])
         self.population = pop
         responses = pop.responses.set_index("agent")
         twins = responses.to_dict("index") if len(responses.columns) else {}
@@ -93,7 +111,7 @@ class PopulationModel(mesa.Model):
             ValueAgent(self, index=int(row.agent), profile=prof, prime=row.prime or None, gender=row.gender,
                        respondent=resp)
         self.ordered_agents = sorted(self.agents, key=lambda a: a.index)
-        self.graph = build_network(network, self.ordered_agents, rng=np.random.default_rng([self.seed, 2]),
+        self.graph = build_network(network, self.ordered_agents, rng=self.stream("network"),
                                    **(network_options or {}))
 
         self.engine = None
@@ -124,6 +142,10 @@ class PopulationModel(mesa.Model):
                                                 tables={"choices": ["round", "agent", "item", "choice"]})
         self.running = True
 
+    def stream(self, name: str, *index: int) -> np.random.Generator:
+        """A named random stream of this run (`popsim.seeds`): 'population', 'agent' (per index), 'network', ..."""
+        return stream(self.seed, name, *index)
+
     # ------------------------------------------------------------------ network
     def neighbors(self, agent: ValueAgent) -> list[ValueAgent]:
         if self.graph is None:
@@ -132,6 +154,8 @@ class PopulationModel(mesa.Model):
 
     # ------------------------------------------------------------------ stepping
     def step(self):
+        if not self.running:  # all rounds done (Mesa's runners may step once more): nothing is asked again
+            return
         questions = call_scenario(self.scenario, "questions", self, self.round)
         answers = self.policy.answer(questions, desc=f"{self.scenario.name} round {self.round + 1}")
         self._record(answers)

@@ -33,6 +33,8 @@ BUILTIN: dict[str, tuple[str, dict]] = {
     "public_goods": ("public_goods", {}),
     "persona_statements": ("persona_statements", {}),
 }
+#: the built-in scenarios that are games (their outcome is a choice per round, not a questionnaire)
+GAMES: tuple[str, ...] = ("dictator", "charity_game", "public_goods")
 
 
 class Scenario:

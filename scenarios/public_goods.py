@@ -54,7 +54,7 @@ class PublicGoods(Scenario):
                 self._groups = {a.index: sorted(model.graph.neighbors(a.index)) for a in model.ordered_agents}
             else:
                 idx = [a.index for a in model.ordered_agents]
-                perm = np.random.default_rng([model.seed, 3]).permutation(idx)
+                perm = model.stream("groups").permutation(idx)
                 self._groups = {}
                 for g in range(0, len(perm), self.group_size):
                     members = [int(x) for x in perm[g:g + self.group_size]]

@@ -105,3 +105,18 @@ def test_population_drawn_from_de_reproduces_its_structure():
     res = matrix_agreement(sim, de, n_perm=49)
     assert res["pearson_r"] > 0.97
     assert abs(randall(sim, n_perm=10)["ci"] - randall(de, n_perm=10)["ci"]) < 0.1
+
+
+def test_aligned_maps_superimpose_a_matrix_on_itself():
+    from popsim.analysis import aligned_maps, mds
+
+    h = datasets.value_correlation_matrix("DE_ESS9", "centered")
+    sim_xy, hum_xy = aligned_maps(h, h)
+    assert list(sim_xy.columns) == ["value", "x", "y"] and list(sim_xy["value"]) == list(CODES10)
+    np.testing.assert_allclose(sim_xy[["x", "y"]], hum_xy[["x", "y"]], atol=1e-12)
+    # scipy.spatial.procrustes scales the human map to unit Frobenius norm after centring
+    assert np.linalg.norm(hum_xy[["x", "y"]].to_numpy()) == pytest.approx(1.0)
+    assert hum_xy[["x", "y"]].mean().abs().max() < 1e-12
+    # a mirrored map aligns back onto the human one (reflection allowed)
+    raw = mds(h)
+    assert not np.allclose(raw[["x", "y"]], hum_xy[["x", "y"]])

@@ -106,3 +106,16 @@ def test_reliability_of_ess21_items():
         reliability(answers.drop(columns=key["SD"][0]))
     with pytest.raises(PopsimError, match="no value key"):
         reliability(answers, "ess_attitudes")
+
+
+def test_human_reliability_from_the_reference_pack():
+    from popsim.analysis import human_reliability
+
+    t = human_reliability("DE_ESS9").set_index("value")
+    assert list(t.index) == list(CODES10) and t.loc["UN", "n_items"] == 3
+    # TR = ipmodst, imptrad: SDs 1.1872, 1.4152, r = .118 (human_data item stats, DE_ESS9); item variances
+    # 1.409444 + 2.002791 = 3.412235, covariance .118 x 1.1872 x 1.4152 = .198257, total variance 3.808749:
+    # alpha = 2 (1 - 3.412235 / 3.808749) = 0.208210
+    assert t.loc["TR", "alpha"] == pytest.approx(0.208210, abs=2e-6)
+    with pytest.raises(PopsimError, match="ess21 only"):
+        human_reliability("DE_ESS9", "pvq40")

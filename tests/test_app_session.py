@@ -27,7 +27,7 @@ from popsim.page.views import (comparison, find_runs, frame_markdown, markdown_h
     ({"n_agents": 0}, "Number of agents must be a whole number of at least 1, got 0"),
     ({"n_agents": -3}, "at least 1"),
     ({"n_agents": S.MAX_AGENTS + 1}, "at most"),
-    ({"temperature": 2.5}, "Temperature must be between 0 and 2"),
+    ({"temperature": 2.5}, "the Temperature must be a number between 0 and 2"),
     ({"scenario": "public_goods", "rounds": 0}, "Rounds must be"),
     ({"network": "small_world", "n_agents": 2}, "needs at least 3 agents"),
     ({"backend": "openai", "base_url": "localhost:8000"}, "not an http(s) URL"),
@@ -37,8 +37,10 @@ from popsim.page.views import (comparison, find_runs, frame_markdown, markdown_h
     ({"population": "FR"}, "unknown population 'FR'"),
 ])
 def test_bad_settings_say_what_to_fix(change, words):
-    with pytest.raises(PopsimError, match=words.replace("(", r"\(").replace(")", r"\)")):
+    """What the page shows (the check's message, flags worded as the page's controls)."""
+    with pytest.raises(PopsimError) as exc:
         S.Settings(**change).check()
+    assert words in describe_error(exc.value)
 
 
 def test_settings_make_the_cli_keyword_arguments(tmp_path):
@@ -229,3 +231,19 @@ def test_asset_tarballs_cannot_write_outside_their_folder(tmp_path):
     with pytest.raises(RuntimeError, match="refusing"):
         _unpack(bad, tmp_path / "out" / "evil@1")
     assert not (tmp_path / "evil.js").exists()
+
+
+def test_the_page_and_the_report_show_the_same_game_numbers(session):
+    # one computation (popsim.analysis.games) behind the live view and the run report
+    session.build(S.Settings(n_agents=12, backend="scripted", scenario="public_goods", rounds=2))
+    session.step()
+    session.step()
+    snap = session.snapshot()
+    assert snap.evaluation_error is None, snap.evaluation_error
+    g = snap.metrics.game
+    assert snap.game.per_round["mean_share"].tolist() == pytest.approx([r["mean_share"] for r in g.per_round],
+                                                                       abs=1e-6)
+    page_r = snap.game.value_r.set_index("value")["r"]
+    for row in g.value_correlations:
+        if row["r"] is not None:
+            assert page_r[row["value"]] == pytest.approx(row["r"], abs=1e-6)

@@ -17,7 +17,7 @@ def test_wheel_includes_data_and_scenarios_and_runs(tmp_path):
     wheel = next(tmp_path.glob("popsim-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for f in ("popsim/human_data/values.json", "popsim/human_data/README.md", "popsim/human_data/persona_statements.jsonl",
-              "popsim/scenarios/public_goods.py", "popsim/scenarios/TEMPLATE.py", "popsim/cli.py"):
+              "popsim/scenarios/public_goods.py", "popsim/scenarios/TEMPLATE.py", "popsim/cli/__init__.py"):
         assert f in names, f
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],

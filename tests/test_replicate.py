@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from popsim.cli import main
-from popsim.studies.replicate import SCALES, circle_test, count_plan, replicate
+from popsim.analysis import circle_test
+from popsim.studies.replicate import SCALES, count_plan, replicate
 from popsim.values import CODES10, circular_distance
 
 

@@ -53,9 +53,9 @@ def test_public_goods_fixed_groups_without_network():
 def test_games_report_reference_and_signs(tmp_path):
     res = execute(tmp_path / "d", scenario="dictator", backend="scripted", n_agents=20, strategy="uniform", rng=3,
                   progress=False)
-    g = res.metrics["game"]
-    assert g["human_reference"]["mean_share"] == pytest.approx(0.2835)
-    assert g["signs_tested"] == 4 and 0 <= g["signs_as_expected"] <= 4
+    g = res.metrics.game
+    assert g.human_reference["mean_share"] == pytest.approx(0.2835)
+    assert g.signs_tested == 4 and 0 <= g.signs_as_expected <= 4
     assert (tmp_path / "d" / "figures" / "rounds.png").exists()
     text = (tmp_path / "d" / "report.md").read_text()
     assert "28.35%" in text and "expected_sign" in text
@@ -63,10 +63,10 @@ def test_games_report_reference_and_signs(tmp_path):
 
 def test_ess_attitudes_measures_values_and_behaviour_together(tmp_path):
     res = execute(tmp_path / "a", scenario="ess_attitudes", policy="reference", n_agents=300, rng=1, progress=False)
-    b = res.metrics["behaviour"]
+    b = res.metrics.behaviour
     # the synthetic twins carry the human value-behaviour structure (DE_ESS9)
-    assert b["value_behaviour_summary"]["pearson_r"] > 0.8
-    assert b["items_summary"]["mean_jensen_shannon"] < 0.15
+    assert b.value_behaviour_summary.pearson_r > 0.8
+    assert b.items_summary.mean_jensen_shannon < 0.15
 
 
 def test_reference_policy_refuses_games():
@@ -96,8 +96,8 @@ def test_user_scenario_file_and_bad_files(tmp_path):
 def test_repeated_game_report(tmp_path):
     res = execute(tmp_path / "pg", scenario="public_goods", backend="scripted", n_agents=12, strategy="uniform",
                   network="small_world", scenario_options={"rounds": 3}, rng=2, progress=False)
-    g = res.metrics["game"]
-    assert g["rounds"] == 3 and len(g["per_round"]) == 3 and g["slope_per_round"] is not None
-    assert g["human_reference"]["mean_share"] == pytest.approx(0.377)
+    g = res.metrics.game
+    assert g.rounds == 3 and len(g.per_round) == 3 and g.slope_per_round is not None
+    assert g.human_reference["mean_share"] == pytest.approx(0.377)
     assert (tmp_path / "pg" / "figures" / "network.png").exists()
     assert "Zelmer 2003" in (tmp_path / "pg" / "report.md").read_text()

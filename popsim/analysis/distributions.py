@@ -14,6 +14,7 @@ from scipy.stats import wasserstein_distance
 from .. import datasets
 from ..errors import PopsimError
 from ._tables import check_count, check_level, rng_from
+from .intervals import bootstrap_ci
 
 COLUMNS = ("item", "n", "sim_mean", "sim_low", "sim_high", "human_mean", "wasserstein", "jensen_shannon")
 
@@ -81,9 +82,10 @@ def compare_distributions(sim_answers: pd.DataFrame, human_shares: pd.DataFrame,
       human_shares: long, columns item, answer, share (shares per item are renormalized to 1)
     Output: one row per simulated item (input order), columns
       item, n (agents with an answer), sim_mean, sim_low, sim_high (percentile bootstrap CI of the
-      mean over agents, `n_boot` resamples, `level`; a resample of n answers drawn with replacement is
-      drawn as its answer counts, Multinomial(n, observed shares): the same bootstrap distribution at a
-      cost independent of n), human_mean (sum of answer x share),
+      mean over agents, `scipy.stats.bootstrap`, `n_boot` resamples, `level`: the mean is unbiased,
+      the bootstrap distribution of a mean of 1-6 or 0-10 codes is near-symmetric, and a percentile
+      interval stays inside the answer codes; BCa would add a jackknife of n means per item),
+      human_mean (sum of answer x share),
       wasserstein (`scipy.stats.wasserstein_distance` between the two distributions on the answer
       codes, in answer-scale units), jensen_shannon (`scipy.spatial.distance.jensenshannon`,
       base 2: the square root of the JS divergence, 0 = identical ... 1 = disjoint, on the union
@@ -108,8 +110,9 @@ def compare_distributions(sim_answers: pd.DataFrame, human_shares: pd.DataFrame,
             raise PopsimError(f"item {item!r} has no simulated answers (all NaN); drop it or rerun it")
         hs = human[item]
         codes, counts = np.unique(x, return_counts=True)
-        boots = gen.multinomial(x.size, counts / x.size, size=n_boot) @ codes / x.size
-        low, high = np.percentile(boots, [50 * (1 - level), 50 * (1 + level)])
+        low, high = (x[0], x[0]) if x.size == 1 else bootstrap_ci(
+            x, lambda d: d.mean(axis=-1), n_boot=n_boot, level=level, method="percentile", vectorized=True,
+            rng=gen)[1:]
         support = np.union1d(hs.index.to_numpy(dtype=float), codes)
         p_sim = np.zeros(support.size)
         p_sim[np.searchsorted(support, codes)] = counts / x.size

@@ -12,11 +12,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from .. import datasets
 from ..errors import PopsimError
 from ..instruments import load_instrument
 from ..values import CODES10, dominant_values
 from ._tables import check_count, check_level, rng_from, value_table, wide_answers
-from .stats import cronbach_alpha, fdr_bh, mean_diff_boot
+from .intervals import mean_difference_ci
+from .stats import cronbach_alpha, fdr_bh
 
 CHECK_COLUMNS = ("value", "baseline", "n_primed", "n_unprimed", "mean_primed", "mean_unprimed", "diff", "d",
                  "low", "high", "p", "q", "hit_rate")
@@ -54,8 +56,9 @@ def manipulation_check(centered: pd.DataFrame, prime, *, n_boot: int = 1000, lev
     Output: one row per primed value (circular order), columns
       value, baseline, n_primed, n_unprimed (size of the baseline group), mean_primed,
       mean_unprimed (mean centered score on that value), diff (primed - baseline), d (Cohen's d:
-      diff / pooled SD), low, high (percentile bootstrap CI of diff, resampling agents within
-      each group), p (Welch's two-sided t test), q (Benjamini-Hochberg over the rows), hit_rate
+      diff / pooled SD), low, high (BCa bootstrap CI of diff, `scipy.stats.bootstrap` resampling
+      agents within each group: a difference of means is unbiased, and BCa corrects for skewed
+      scores in small groups), p (Welch's two-sided t test), q (Benjamini-Hochberg over the rows), hit_rate
       (share of primed agents whose single top centered value is the primed one; a tied top is
       not a hit). d, CI and p are NaN when a group has fewer than 2 agents.
     """
@@ -88,7 +91,7 @@ def manipulation_check(centered: pd.DataFrame, prime, *, n_boot: int = 1000, lev
         if a.size >= 2 and b.size >= 2:
             pooled = np.sqrt(((a.size - 1) * a.var(ddof=1) + (b.size - 1) * b.var(ddof=1)) / (a.size + b.size - 2))
             row["d"] = float(row["diff"] / pooled) if pooled > 0 else np.nan
-            row["low"], row["high"] = mean_diff_boot(a, b, n_boot=n_boot, level=level, rng=gen)
+            row["low"], row["high"] = mean_difference_ci(a, b, n_boot=n_boot, level=level, method="BCa", rng=gen)
             if pooled > 0:
                 with warnings.catch_warnings():  # identical groups: scipy warns and returns NaN, which we keep
                     warnings.simplefilter("ignore", RuntimeWarning)
@@ -161,4 +164,25 @@ def reliability(answers_wide: pd.DataFrame, instrument: str = "ess21", *, level:
     for value, ids in key.items():
         alpha = cronbach_alpha(x[ids]) if len(ids) >= 2 else np.nan
         rows.append(dict(value=value, n_items=len(ids), alpha=alpha))
+    return pd.DataFrame(rows, columns=["value", "n_items", "alpha"])
+
+
+def human_reliability(sample: str, instrument: str = "ess21") -> pd.DataFrame:
+    """Cronbach's alpha of each value's ESS-21 items in a human sample of the reference pack, exactly
+    from the item SDs and correlations: alpha = k/(k-1) (1 - sum var_i / var_total), with the item
+    covariances r_ij sd_i sd_j and var_total the sum of all of them.
+
+    Output: one row per value (circular order), columns value, n_items, alpha. Only the ESS-21 has
+    human item statistics in the pack.
+    """
+    if instrument != "ess21":
+        raise PopsimError(f"human item statistics exist for the ess21 only, not {instrument!r}")
+    sd = datasets.item_stats(sample).set_index("item")["sd"]
+    r = datasets.item_correlation_matrix(sample)
+    rows = []
+    for value, items in load_instrument("ess21").key().items():
+        s = sd[items].to_numpy(float)
+        cov = r.loc[items, items].to_numpy(float) * np.outer(s, s)
+        k = len(items)
+        rows.append(dict(value=value, n_items=k, alpha=float(k / (k - 1) * (1 - np.trace(cov) / cov.sum()))))
     return pd.DataFrame(rows, columns=["value", "n_items", "alpha"])

@@ -1,12 +1,10 @@
-"""General statistics: percentile bootstrap, Benjamini-Hochberg q-values, Fisher's z test for two
-independent correlations, Cronbach's alpha.
+"""General statistics: Benjamini-Hochberg q-values, Fisher's z test for two independent correlations,
+Cronbach's alpha (bootstrap and across-seed intervals: `intervals.py`).
 
 Formulas and citations are in `docs/analysis.md`.
 """
 
 from __future__ import annotations
-
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -14,56 +12,6 @@ from scipy import stats as _st
 from statsmodels.stats.multitest import multipletests
 
 from ..errors import PopsimError
-from ._tables import check_count, check_level, rng_from
-
-
-def bootstrap_ci(x, statistic: Callable, *, n_boot: int = 1000, level: float = 0.95,
-                 rng=None) -> tuple[float, float, float]:
-    """Percentile bootstrap confidence interval of `statistic(x)`, resampling rows (agents).
-
-    Parameters
-    ----------
-    x : numpy array (rows = agents) or pandas DataFrame/Series (rows = agents)
-    statistic : callable taking an object like `x` (its rows resampled) and returning a number
-    n_boot : number of bootstrap resamples
-    level : confidence level of the two-sided interval
-    rng : None (unseeded), an int seed, or a `numpy.random.Generator`; an int makes it reproducible
-
-    Returns
-    -------
-    (estimate, low, high): `statistic(x)` on the full data and the (1-level)/2 and (1+level)/2
-    percentiles of the bootstrap distribution. Resamples on which the statistic is NaN are skipped.
-    """
-    n_boot = check_count("n_boot", n_boot, 1)
-    level = check_level(level)
-    gen = rng_from(rng)
-    if isinstance(x, (pd.DataFrame, pd.Series)):
-        take = lambda idx: x.iloc[idx]  # noqa: E731
-    else:
-        x = np.asarray(x)
-        if x.ndim == 0:
-            raise PopsimError("bootstrap_ci needs an array or table with one row per agent, got a scalar")
-        take = lambda idx: x[idx]  # noqa: E731
-    n = len(x)
-    if n < 2:
-        raise PopsimError(f"bootstrap_ci needs at least 2 rows (agents) to resample, got {n}")
-    estimate = float(statistic(x))
-    boots = np.array([float(statistic(take(gen.integers(0, n, n)))) for _ in range(n_boot)])
-    boots = boots[np.isfinite(boots)]
-    if boots.size == 0:
-        raise PopsimError("the statistic was NaN on every bootstrap resample; check that the data vary")
-    low, high = np.percentile(boots, [50 * (1 - level), 50 * (1 + level)])
-    return estimate, float(low), float(high)
-
-
-def mean_diff_boot(a: np.ndarray, b: np.ndarray, *, n_boot: int, level: float,
-                   rng: np.random.Generator) -> tuple[float, float]:
-    """Percentile bootstrap CI of mean(a) - mean(b), resampling within each group (vectorised)."""
-    level = check_level(level)
-    ma = a[rng.integers(0, len(a), (n_boot, len(a)))].mean(axis=1)
-    mb = b[rng.integers(0, len(b), (n_boot, len(b)))].mean(axis=1)
-    low, high = np.percentile(ma - mb, [50 * (1 - level), 50 * (1 + level)])
-    return float(low), float(high)
 
 
 def fdr_bh(pvalues) -> np.ndarray:

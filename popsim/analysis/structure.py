@@ -174,6 +174,18 @@ def correspondence_indices(matrices: np.ndarray) -> np.ndarray:
     return ((diff > 0).sum(axis=1) - (diff < 0).sum(axis=1)) / len(a)
 
 
+def correlation_batch(x: np.ndarray) -> np.ndarray:
+    """Pearson correlation matrices of many data sets at once: (..., n, k) -> (..., k, k).
+
+    A variable without variance in a data set gives NaN in its row and column (as `np.corrcoef`)."""
+    x = np.asarray(x, dtype=float)
+    x = x - x.mean(axis=-2, keepdims=True)
+    cov = np.swapaxes(x, -1, -2) @ x
+    sd = np.sqrt(np.einsum("...ii->...i", cov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return cov / sd[..., :, None] / sd[..., None, :]
+
+
 def randall(corr, order=CODES10, *, n_perm: int = 5000, seed: int = 0) -> dict:
     """RANDALL / RTHOR randomization test of a hypothesized circular order (Hubert & Arabie 1987;
     Tracey 1997).
@@ -225,3 +237,38 @@ def randall(corr, order=CODES10, *, n_perm: int = 5000, seed: int = 0) -> dict:
         p, used = (1 + count) / (1 + n_perm), n_perm
     return dict(ci=observed / len(a), agreements=agree, violations=viol, ties=len(a) - agree - viol,
                 predictions=len(a), p=p, n_perm=used)
+
+
+def randall_interval(centered: pd.DataFrame, order=CODES10, *, n_boot: int = 500, level: float = 0.95,
+                     seed: int = 0) -> dict:
+    """Bootstrap CI (over agents) of the RANDALL correspondence index of the agents' value correlations.
+
+    Input: wide value scores (rows = agents; agents with a missing value are dropped); `order`: the
+    hypothesized circular sequence (default the theoretical order of the 10 values).
+    Method "expected" of `bootstrap_ci` with kind "correlation": the index lies in [-1, 1] and, like
+    any statistic of an estimated correlation matrix, sampling noise lowers it (noise breaks predicted
+    orderings), so resampled indices sit below the observed one; the percentile interval then
+    excludes its own estimate and BCa is undefined or degenerate (see `docs/analysis.md`). The
+    interval is for the index a population of this many agents gives in expectation; it contains
+    the estimate and stays inside [-1, 1]. Resamples with a constant value are left out.
+    Output dict: ci (the index on all agents), low, high, n_boot, method.
+    """
+    from .intervals import bootstrap_ci
+
+    x = value_table(centered, min_rows=4).dropna()
+    order = [v for v in order]
+    bad = [v for v in order if v not in x.columns]
+    if bad:
+        raise unknown("value", bad[0], list(x.columns), hint="`order` must name value columns of centered.")
+    if len(x) < 4:
+        raise PopsimError(f"randall_interval needs at least 4 agents with every value scored, got {len(x)}")
+    a = x[order].to_numpy()
+
+    def index(data):
+        m = correlation_batch(data)
+        out = correspondence_indices(m.reshape(-1, *m.shape[-2:])).reshape(m.shape[:-2])
+        return np.where(np.isfinite(m).all(axis=(-2, -1)), out, np.nan)
+
+    est, low, high = bootstrap_ci(a, index, n_boot=n_boot, level=level, method="expected", kind="correlation",
+                                  vectorized=True, rng=seed)
+    return dict(ci=est, low=low, high=high, n_boot=n_boot, method="bootstrap expected (Fisher z basic)")

@@ -123,46 +123,58 @@ def _set(name):
     return on_value
 
 
+def _select(label: str, name: str, s: S.Settings, busy: bool, *, with_hint: bool = True):
+    """A select control offering the setting's choices (from their owner, through `popsim.parameters`)."""
+    solara.Select(label, values=list(S.choices(name)), value=getattr(s, name), on_value=_set(name), disabled=busy)
+    if with_hint:
+        hint(getattr(s, name))
+
+
+def _slider(label: str, name: str, s: S.Settings, busy: bool):
+    """A slider over the setting's range (`popsim.parameters`)."""
+    from ..parameters import parameter
+
+    p = parameter(name)
+    value = getattr(s, name)
+    solara.SliderFloat(f"{label} {value:g}", value=value, min=p.low, max=p.high, step=0.05, on_value=_set(name),
+                       disabled=busy)
+
+
 @solara.component
 def Controls():
     s = settings.value
     busy = work.pending
     with solara.Card("Population"):
         solara.InputInt("Number of agents", value=s.n_agents, on_value=_set("n_agents"), disabled=busy)
-        solara.Select("Population sample", values=list(S.POPULATIONS), value=s.population,
-                      on_value=_set("population"), disabled=busy)
-        hint(s.population)
-        solara.Select("Strategy", values=list(S.STRATEGIES), value=s.strategy, on_value=_set("strategy"),
-                      disabled=busy)
-        hint(s.strategy)
-        solara.Select("Network", values=list(S.NETWORKS), value=s.network, on_value=_set("network"), disabled=busy)
+        _select("Population sample", "population", s, busy)
+        _select("Strategy", "strategy", s, busy)
+        if s.strategy == "custom":
+            solara.InputText("Profiles file", value=s.profiles, on_value=_set("profiles"), disabled=busy)
+        if s.strategy == "model_specific":
+            solara.InputText("Accuracy run", value=s.accuracy_from, on_value=_set("accuracy_from"), disabled=busy)
+        _slider("Female share", "female_share", s, busy)
+        _select("Network", "network", s, busy, with_hint=False)
     with solara.Card("Scenario"):
-        solara.Select("Scenario", values=list(S.SCENARIOS), value=s.scenario, on_value=_set("scenario"),
-                      disabled=busy)
-        hint(s.scenario)
+        _select("Scenario", "scenario", s, busy)
         if s.scenario == "public_goods":
             solara.InputInt("Rounds", value=s.rounds, on_value=_set("rounds"), disabled=busy)
     with solara.Card("Model"):
-        solara.Select("Policy", values=list(S.POLICIES), value=s.policy, on_value=_set("policy"), disabled=busy)
-        hint(s.policy)
+        _select("Policy", "policy", s, busy)
         if s.policy == "llm":
-            solara.Select("Prompt style", values=list(S.STYLES), value=s.prompt_style, on_value=_set("prompt_style"),
-                          disabled=busy)
-            solara.Select("Backend", values=list(S.BACKENDS), value=s.backend, on_value=_set("backend"),
-                          disabled=busy)
-            hint(s.backend)
+            _select("Prompt style", "prompt_style", s, busy, with_hint=False)
+            solara.InputInt("Template variant", value=s.template_variant, on_value=_set("template_variant"),
+                            disabled=busy)
+            _select("Backend", "backend", s, busy)
             if s.backend == "openai":
                 solara.InputText("Base URL", value=s.base_url, on_value=_set("base_url"), disabled=busy)
                 solara.InputText("Model name", value=s.model, on_value=_set("model"), disabled=busy)
-                solara.Select("API", values=list(S.APIS), value=s.api, on_value=_set("api"), disabled=busy)
+                _select("API", "api", s, busy, with_hint=False)
                 solara.InputText("API key variable", value=s.api_key_env, on_value=_set("api_key_env"), disabled=busy)
                 state = "set" if S.key_is_set(s.api_key_env) else "not set (servers without keys need none)"
                 solara.Text(f"The key is read on the server from ${s.api_key_env}: {state}. It is never shown here.",
                             style={"font-size": "12px", "color": "#666"})
-            solara.Select("Option order", values=list(S.ORDERS), value=s.option_order, on_value=_set("option_order"),
-                          disabled=busy)
-            solara.SliderFloat(f"Temperature {s.temperature:g}", value=s.temperature, min=0.0, max=2.0, step=0.05,
-                               on_value=_set("temperature"), disabled=busy)
+            _select("Option order", "option_order", s, busy, with_hint=False)
+            _slider("Temperature", "temperature", s, busy)
         solara.InputInt("Seed", value=s.seed, on_value=_set("seed"), disabled=busy)
 
 

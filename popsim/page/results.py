@@ -6,10 +6,11 @@ import logging
 
 import solara
 
-from . import settings as S
+from ..reporting.sections import fmt
+from ..scenario import GAMES
 from .session import Snapshot, profile_table
 from .views import frame_markdown, split_markdown, value_profile_figure
-from .widgets import Guard, MarkdownWithFigures, TabBar, as_frame, img, md, pick_columns
+from .widgets import Guard, MarkdownWithFigures, TabBar, img, md, pick_columns
 
 log = logging.getLogger("popsim.page")
 
@@ -21,10 +22,10 @@ def Views(snap: Snapshot | None):
         solara.Info("Choose a population, a scenario and a model on the left, then press Step (one round) or Run all. "
                     "Reset draws the population without asking anything.")
         return
-    m = snap.metrics or {}
+    m = snap.metrics
     head = f"**Round {snap.round} of {snap.rounds}** of `{snap.scenario}`. {snap.settings.summary()}. Engine: {snap.engine}."
     md(head, ("popsim-head",))
-    if m:
+    if m is not None:
         from ..reporting.report import verdict
 
         try:
@@ -67,20 +68,20 @@ def _not_yet(snap: Snapshot, what: str) -> bool:
 def StructureView(snap: Snapshot):
     if _not_yet(snap, "The value structure"):
         return
-    v = (snap.metrics or {}).get("values", {})
-    if not v:
+    v = snap.metrics.values if snap.metrics is not None else None
+    if v is None:
         solara.Info("This scenario measures no values (choose ess21, ess_attitudes, pvq40 or pvq_rr).")
         return
-    if "agreement" not in v:
-        solara.Info(f"Value structure not computed: {v.get('structure_error') or v.get('agreement_error')}")
+    if v.agreement is None:
+        solara.Info(f"Value structure not computed: {v.structure_error or v.agreement_error}")
         return
-    ag = v["agreement"]
-    md(f"Centered value correlations vs {ag.get('sample')}: Pearson r = {ag.get('pearson_r', float('nan')):.3f} over "
-        "45 cells (the human samples agree with each other at about 0.94-0.97).")
+    ag = v.agreement
+    md(f"Centered value correlations vs {ag.sample}: Pearson r = {fmt(ag.pearson_r, 3)} over 45 cells (the human "
+       "samples agree with each other at about 0.94-0.97).")
     img(snap.figures.get("circumplex"))
     img(snap.figures.get("heatmaps"))
-    if v.get("agreement_all"):
-        md(frame_markdown(pick_columns(as_frame(v["agreement_all"]), ["sample", "pearson_r", "spearman_rho", "mantel_p",
+    if v.agreement_all:
+        md(frame_markdown(pick_columns(v.agreement_all.frame(), ["sample", "pearson_r", "spearman_rho", "mantel_p",
                                                                  "tucker_phi", "procrustes_disparity"])))
 
 
@@ -88,15 +89,15 @@ def StructureView(snap: Snapshot):
 def ManipulationView(snap: Snapshot):
     if _not_yet(snap, "The manipulation check"):
         return
-    v = (snap.metrics or {}).get("values", {})
-    if "manipulation" not in v:
-        reason = v.get("manipulation_error") or ("it needs measured values and primed agents: a questionnaire "
+    v = snap.metrics.values if snap.metrics is not None else None
+    if v is None or not v.manipulation:
+        reason = (v.manipulation_error if v is not None else None) or ("it needs measured values and primed agents: a questionnaire "
                                                  "scenario with a dominant-value prompt style (value_prompt, "
                                                  "value_anchor, name_only)")
         solara.Info(f"Manipulation check not available: {reason}")
         return
     img(snap.figures.get("manipulation"))
-    md(frame_markdown(pick_columns(as_frame(v["manipulation"]), ["value", "n_primed", "n_unprimed", "diff", "low", "high",
+    md(frame_markdown(pick_columns(v.manipulation.frame(), ["value", "n_primed", "n_unprimed", "diff", "low", "high",
                                                            "d", "q", "diff_expected", "d_human", "hit_rate",
                                                            "twin_diff"]), 2))
 
@@ -105,24 +106,23 @@ def ManipulationView(snap: Snapshot):
 def ItemsView(snap: Snapshot):
     if _not_yet(snap, "The item answer distributions"):
         return
-    m = snap.metrics or {}
+    m = snap.metrics
     shown = False
     cols = ["item", "n", "sim_mean", "sim_low", "sim_high", "human_mean", "wasserstein", "jensen_shannon"]
-    it = m.get("items") or {}
-    table = it.get("table") or m.get("values", {}).get("items")  # newer metrics keep the items in their own section
-    if table:
-        md(f"ESS-21 items: simulated vs human {it.get('sample') or m.get('human_sample')} (answers 1-6; 95% CI over "
+    it = m.items if m is not None else None
+    if it is not None and it.table:
+        md(f"ESS-21 items: simulated vs human {it.sample or m.human_sample} (answers 1-6; 95% CI over "
             "agents; Wasserstein-1 and Jensen-Shannon distances of the answer distributions).")
         img(snap.figures.get("items"))
-        md(frame_markdown(pick_columns(as_frame(table), cols)))
+        md(frame_markdown(pick_columns(it.table.frame(), cols)))
         shown = True
-    elif it.get("error"):
-        solara.Info(f"Item distributions not computed: {it['error']}")
+    elif it is not None and it.error:
+        solara.Info(f"Item distributions not computed: {it.error}")
         shown = True
-    if m.get("behaviour", {}).get("items"):
+    if m is not None and m.behaviour is not None and m.behaviour.items:
         md("ESS attitude items: simulated vs DE_ESS9 (ESS codes).")
         img(snap.figures.get("behaviour_items"))
-        md(frame_markdown(pick_columns(as_frame(m["behaviour"]["items"]), cols)))
+        md(frame_markdown(pick_columns(m.behaviour.items.frame(), cols)))
         shown = True
     if not shown:
         solara.Info("No human item distributions for this scenario (ess21 and ess_attitudes have them).")
@@ -132,29 +132,28 @@ def ItemsView(snap: Snapshot):
 def BehaviourView(snap: Snapshot):
     if _not_yet(snap, "The value-behaviour comparison"):
         return
-    m = snap.metrics or {}
-    b = m.get("behaviour", {})
-    g = m.get("game")
-    if b.get("value_behaviour"):
-        s = b.get("value_behaviour_summary", {})
-        from ..reporting.report import fmt
-
+    m = snap.metrics
+    b = m.behaviour if m is not None else None
+    g = m.game if m is not None else None
+    if b is not None and b.value_behaviour:
+        s = b.value_behaviour_summary
         md(f"Value x behaviour correlations (centered values x ESS attitude codes), simulated vs DE_ESS9: cell-wise "
-            f"r = {fmt(s.get('pearson_r'))}, same sign in {fmt(s.get('sign_agreement'), 1, True)} of "
-            f"{s.get('n_cells')} cells; each dot is one value x item cell (diagonal: same as humans).")
+            f"r = {fmt(s.pearson_r)}, same sign in {fmt(s.sign_agreement, 1, True)} of {s.n_cells} cells; each dot "
+            "is one value x item cell (diagonal: same as humans).")
         img(snap.figures.get("value_behaviour"))
-        md(frame_markdown(as_frame(b["value_behaviour"])))
-    elif g and g.get("value_correlations"):
-        md(f"Correlation of each value with the agent's mean `{g['outcome']}` share; `expected_sign` from the "
+        md(frame_markdown(b.value_behaviour.frame()))
+    elif g is not None and g.value_correlations:
+        md(f"Correlation of each value with the agent's mean `{g.outcome}` share; `expected_sign` from the "
             "literature (+1 up, -1 down, 0 no claim).")
-        md(frame_markdown(pick_columns(as_frame(g["value_correlations"]), ["value", "r", "p", "q", "expected_sign",
-                                                                     "sign_ok"])))
+        md(frame_markdown(pick_columns(g.value_correlations.frame(), ["value", "r", "p", "q", "expected_sign",
+                                                                      "sign_ok"])))
     elif snap.game is not None and snap.game.value_r is not None:
         md(f"Correlation of each value of the agents' profiles with their mean `{snap.game.outcome}` share (computed "
             "on the page); `expected_sign` from the literature (+1 up, -1 down, 0 no claim).")
         md(frame_markdown(snap.game.value_r))
     else:
-        reason = b.get("value_behaviour_error") or "choose ess_attitudes (values and attitudes) or a game"
+        reason = (b.value_behaviour_error if b is not None else None) or ("choose ess_attitudes (values and "
+                                                                          "attitudes) or a game")
         solara.Info(f"Value-behaviour comparison not available: {reason}")
 
 
@@ -162,7 +161,7 @@ def BehaviourView(snap: Snapshot):
 def GameViewPanel(snap: Snapshot):
     g = snap.game
     if g is None:
-        if snap.settings.scenario in S.GAMES and snap.round == 0:
+        if snap.settings.scenario in GAMES and snap.round == 0:
             solara.Info("The game views appear after the first round: press Step.")
         else:
             solara.Info("Not a game: choose dictator, charity_game or public_goods (with a network for the network "

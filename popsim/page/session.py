@@ -28,8 +28,13 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from typing import TYPE_CHECKING
+
 from ..errors import PopsimError
 from .settings import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..reporting.record import Metrics
 
 log = logging.getLogger("popsim.page")
 
@@ -71,7 +76,7 @@ class Snapshot:
     agents: pd.DataFrame
     answers: pd.DataFrame
     measured: pd.DataFrame | None = None  # agents x 10 centered values measured in the run (questionnaires)
-    metrics: dict | None = None
+    metrics: "Metrics | None" = None  # the run's typed record (popsim.reporting.record)
     figures: dict[str, bytes] = field(default_factory=dict)
     report_md: str = ""
     folder: Path | None = None
@@ -91,17 +96,24 @@ class GameView:
     per_round: pd.DataFrame  # round (1-based), mean_share, sd_share, n
     last: pd.DataFrame  # agent, top, share (last round)
     reference: dict
-    value_r: pd.DataFrame | None = None  # value, r (agent value x mean share), expected_sign
+    value_r: pd.DataFrame | None = None  # analysis.value_share_correlations: value, r, p, q, expected_sign, sign_ok
     rounds_png: bytes | None = None
     network_png: bytes | None = None
 
 
 #: CLI flags in library messages -> the page's controls
-PAGE_WORDS = {"--base-url": "the Base URL", "--model": "the Model name", "--agents": "Number of agents",
-              "--seed": "the Seed", "--temperature": "the Temperature", "--style": "the Prompt style",
-              "--rounds": "Rounds", "--population": "the Population sample", "--strategy": "the Strategy",
-              "--network": "the Network", "--policy": "the Policy", "--backend": "the Backend",
-              "--api-key-file": "the API key variable"}
+def _page_words() -> dict[str, str]:
+    """The flags of the settings the page has controls for, as the page names those controls."""
+    from dataclasses import fields
+
+    from ..parameters import PARAMETERS
+
+    words = {PARAMETERS[f.name].flag: PARAMETERS[f.name].label for f in fields(Settings) if f.name in PARAMETERS}
+    words["--api-key-file"] = "the API key variable"  # the page reads keys from the environment only
+    return words
+
+
+PAGE_WORDS = _page_words()
 _FLAG = re.compile(r"(?<![\w-])(" + "|".join(re.escape(f) for f in PAGE_WORDS) + r")(?![\w-])")
 
 
@@ -140,6 +152,10 @@ class Session:
             model.engine.on_progress = self._engine_progress
             if getattr(model.backend, "name", "") == "embedded" and getattr(model.backend, "chunk_size", 0) > CHUNK:
                 model.backend.chunk_size = CHUNK  # finer progress, and Cancel acts sooner
+        self.attach(model, settings)
+
+    def attach(self, model, settings: Settings) -> None:
+        """Take over a model built elsewhere (Mesa's SolaraViz builds its own) and evaluate it like a built one."""
         self.close()
         self.model, self.settings = model, settings
         self.folder = Path(tempfile.mkdtemp(prefix="popsim-page-"))
@@ -223,7 +239,7 @@ class Session:
             with PLOT_LOCK:
                 snap.metrics = build_report(self.folder)
             snap.report_md = (self.folder / "report.md").read_text(encoding="utf-8")
-            for name, rel in (snap.metrics.get("figures") or {}).items():
+            for name, rel in (snap.metrics.figures or {}).items():
                 f = self.folder / rel
                 if f.exists():
                     snap.figures[name] = f.read_bytes()
@@ -242,7 +258,9 @@ def run_config(model, started: float, scenario_options: dict | None = None) -> d
 
 
 def game_view(model, folder: Path) -> GameView | None:
-    """Contribution per round and the network, drawn from the live model with `popsim.reporting.figures`."""
+    """Contribution per round and the network, drawn from the live model with `popsim.reporting.figures`
+    (the numbers from `popsim.analysis.games`, as in the run report)."""
+    from .. import analysis
     from ..reporting import figures
 
     d = model.scenario.describe()
@@ -250,20 +268,18 @@ def game_view(model, folder: Path) -> GameView | None:
     if not outcome:
         return None
     endowment = float(d.get("endowment") or 1)
-    a = model.answers_frame()
-    a = a[a["item"] == outcome].copy()
-    if not len(a):
+    shares = analysis.game_shares(model.answers_frame(), outcome, endowment)
+    if not len(shares):
         return None
-    a["share"] = a["answer"] / endowment
-    per_round = (a.groupby("round")["share"].agg(mean_share="mean", sd_share="std", n="count").reset_index())
-    per_round["round"] = per_round["round"] + 1
-    per_round["sd_share"] = per_round["sd_share"].fillna(0.0)
+    per_round = analysis.per_round_shares(shares)
+    per_round["sd_share"] = per_round["sd_share"].fillna(0.0)  # one agent: no spread to draw
     agents = model.agents_frame()
-    last_round = a[a["round"] == a["round"].max()].set_index("agent")["share"]
+    last_round = shares[shares["round"] == shares["round"].max()].set_index("agent")["share"]
     last = agents[["agent", "top"]].assign(share=agents["agent"].map(last_round))
     view = GameView(outcome=outcome, endowment=endowment, per_round=per_round, last=last,
                     reference=d.get("human_reference") or {},
-                    value_r=value_correlations(agents, a.groupby("agent")["share"].mean(), d.get("expected_signs") or {}))
+                    value_r=analysis.value_share_correlations(agents, analysis.agent_shares(shares),
+                                                              d.get("expected_signs") or {}))
     folder.mkdir(parents=True, exist_ok=True)
     with PLOT_LOCK:
         p = figures.rounds(per_round, folder / "rounds.png", reference=view.reference,
@@ -274,20 +290,6 @@ def game_view(model, folder: Path) -> GameView | None:
                                 folder / "network.png")
             view.network_png = p.read_bytes()
     return view
-
-
-def value_correlations(agents: pd.DataFrame, share: pd.Series, expected: dict) -> pd.DataFrame:
-    """Pearson r of each value of the agents' profiles with their mean share (the live game's value-behaviour)."""
-    from ..values import CODES10
-
-    prof = agents.set_index("agent").reindex(share.index)
-    rows = []
-    for c in CODES10:
-        x, y = prof[c].to_numpy(float), share.to_numpy(float)
-        ok = np.isfinite(x) & np.isfinite(y)
-        r = float(np.corrcoef(x[ok], y[ok])[0, 1]) if ok.sum() >= 3 and x[ok].std() > 0 and y[ok].std() > 0 else np.nan
-        rows.append({"value": c, "r": r, "expected_sign": int(expected.get(c, 0))})
-    return pd.DataFrame(rows)
 
 
 def profile_table(snap: Snapshot) -> pd.DataFrame:

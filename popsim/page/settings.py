@@ -1,8 +1,9 @@
 """The page's settings: the choices its controls offer, and the model keyword arguments they make.
 
-Pure Python (no solara): the same plain keyword arguments the CLI passes to `PopulationModel`.
-`Settings.check()` turns a bad setting into a `PopsimError` worded for the page (the model's own
-messages name CLI flags); everything else is validated by the model itself.
+Pure Python (no solara): the same plain keyword arguments the CLI passes to `PopulationModel`. The choices
+and ranges are those of `popsim.parameters` (read from their owners), and `Settings.check()` checks with the
+same function as the command line and study files, so a bad value gets the same message everywhere (the page
+words the flags it names as its own controls, `session.describe_error`); the page adds its own limits.
 """
 
 from __future__ import annotations
@@ -13,25 +14,25 @@ from dataclasses import asdict, dataclass, replace
 from ..cache import default_cache_path
 from ..errors import PopsimError
 
-POPULATIONS: tuple[str, ...] = ("DE_ESS9", "SE_ESS1-8", "US_GSS2012")
-STRATEGIES: tuple[str, ...] = ("empirical", "uniform", "h_norm", "h_even", "h_np")
-#: the issue's five scenarios first, then the other built-ins
-SCENARIOS: tuple[str, ...] = ("ess21", "ess_attitudes", "dictator", "charity_game", "public_goods", "pvq40", "pvq_rr",
-                              "persona_statements")
-GAMES: tuple[str, ...] = ("dictator", "charity_game", "public_goods")
-NETWORKS: tuple[str, ...] = ("none", "complete", "small_world", "scale_free", "value_homophily")
-STYLES: tuple[str, ...] = ("value_prompt", "value_anchor", "profile", "name_only", "none")
-POLICIES: tuple[str, ...] = ("llm", "reference")
-BACKENDS: tuple[str, ...] = ("embedded", "openai", "scripted")
-ORDERS: tuple[str, ...] = ("ascending", "descending", "random")
-APIS: tuple[str, ...] = ("chat", "completions")
+#: the page's controls, in the order shown; their choices and ranges come from `popsim.parameters` (`choices`)
+CHOICE_FIELDS: tuple[str, ...] = ("population", "strategy", "network", "scenario", "policy", "prompt_style", "backend",
+                                  "api", "option_order")
+
+
+def choices(name: str) -> tuple[str, ...]:
+    """What a select control offers: its owner's choices (`popsim.parameters`)."""
+    from ..parameters import parameter
+
+    return parameter(name).known()
+
 
 LABELS = {
     "DE_ESS9": "Germany, ESS 9 (DE_ESS9)", "SE_ESS1-8": "Sweden, ESS 1-8 (SE_ESS1-8)",
     "US_GSS2012": "USA, GSS 2012 (US_GSS2012)",
     "empirical": "empirical (human joint distribution)", "uniform": "uniform over dominant values",
     "h_norm": "h_norm (human dominant-value shares)", "h_even": "h_even (even shares of human-like dominants)",
-    "h_np": "h_np (with unprimed agents)",
+    "h_np": "h_np (with unprimed agents)", "model_specific": "model_specific (human shares x the model's accuracy)",
+    "custom": "custom (your profiles file)", "panel": "panel (each value and unprimed equally often)",
     "ess21": "ESS-21 value questionnaire", "ess_attitudes": "ESS attitudes and behaviour (+ ESS-21)",
     "dictator": "dictator game", "charity_game": "charity game", "public_goods": "public goods game (rounds)",
     "pvq40": "PVQ-40 questionnaire", "pvq_rr": "PVQ-RR questionnaire", "persona_statements": "persona statements",
@@ -63,6 +64,10 @@ class Settings:
     api: str = "chat"
     api_key_env: str = "OPENAI_API_KEY"
     temperature: float = 1.0
+    template_variant: int = 0
+    female_share: float = 0.5
+    profiles: str = ""  # custom strategy: a CSV of profiles on the server
+    accuracy_from: str = ""  # model_specific strategy: a run folder on the server
     seed: int = 0
 
     def replace(self, **changes) -> "Settings":
@@ -72,25 +77,27 @@ class Settings:
         return asdict(self)
 
     def check(self) -> "Settings":
-        """Raise a `PopsimError` that says what to fix, in the page's words."""
+        """Raise a `PopsimError` that says what to fix: the settings' own messages (`popsim.parameters`, the same
+        as the command line's; the page words the flags as its controls), and the page's own limits."""
+        from ..parameters import check
+
         n = self.n_agents
-        if n is None or isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise PopsimError(f"Number of agents must be a whole number of at least 1, got {n!r}")
+        check("n_agents", n)
         if n > MAX_AGENTS:
             raise PopsimError(f"Number of agents is at most {MAX_AGENTS} on the page, got {n}; run larger populations "
                               "with the CLI (popsim run)")
-        for name, value, known in (("population", self.population, POPULATIONS), ("strategy", self.strategy, STRATEGIES),
-                                   ("scenario", self.scenario, SCENARIOS), ("network", self.network, NETWORKS),
-                                   ("prompt style", self.prompt_style, STYLES), ("policy", self.policy, POLICIES),
-                                   ("backend", self.backend, BACKENDS), ("option order", self.option_order, ORDERS)):
-            if value not in known:
-                raise PopsimError(f"unknown {name} {value!r}; choose one of: {', '.join(known)}")
-        if self.temperature is None or not 0.0 <= float(self.temperature) <= 2.0:
-            raise PopsimError(f"Temperature must be between 0 and 2, got {self.temperature!r}")
-        if self.seed is None or isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise PopsimError(f"Seed must be a whole number, got {self.seed!r}")
-        if self.scenario == "public_goods" and (not isinstance(self.rounds, int) or self.rounds < 1):
-            raise PopsimError(f"Rounds must be a whole number of at least 1, got {self.rounds!r}")
+        for name in ("population", "strategy", "scenario", "network", "prompt_style", "policy", "backend",
+                     "option_order", "temperature", "seed", "template_variant", "female_share"):
+            check(name, getattr(self, name))
+        if self.seed is None:
+            raise PopsimError("Seed must be a whole number, got None")
+        if self.strategy == "custom" and not self.profiles.strip():
+            raise PopsimError("the custom strategy needs a profiles file (columns SD..UN): set the Profiles file")
+        if self.strategy == "model_specific" and not self.accuracy_from.strip():
+            raise PopsimError("the model_specific strategy needs a previous run with a manipulation check: set the "
+                              "Accuracy run")
+        if self.scenario == "public_goods":
+            check("rounds", self.rounds)
         if self.network != "none" and n < 3:
             raise PopsimError(f"a {self.network} network needs at least 3 agents, got {n}")
         if self.policy == "llm" and self.backend == "openai":
@@ -102,8 +109,7 @@ class Settings:
                 check_base_url(url.strip())
             if not (self.model or "").strip():
                 raise PopsimError("the OpenAI-compatible backend needs a model name (the name the server serves)")
-            if self.api not in APIS:
-                raise PopsimError(f"unknown API {self.api!r}; choose one of: {', '.join(APIS)}")
+            check("api", self.api)
             if not KEY_ENV.match(self.api_key_env or ""):
                 raise PopsimError(f"API key variable {self.api_key_env!r} is not allowed: name an environment variable "
                                   "ending in API_KEY or _TOKEN (e.g. OPENAI_API_KEY), set on the server")
@@ -122,11 +128,19 @@ class Settings:
         """Keyword arguments of `PopulationModel` (the CLI's path): plain values only."""
         if cache_path is None:
             cache_path = default_cache_path()
+        accuracy = None
+        if self.strategy == "model_specific" and self.accuracy_from.strip():
+            from ..studies.demo import accuracy_from_run
+
+            accuracy = accuracy_from_run(self.accuracy_from.strip())
         return dict(n_agents=int(self.n_agents), population=self.population, strategy=self.strategy,
                     scenario=self.scenario, scenario_options=self.scenario_options(), network=self.network,
                     prompt_style=self.prompt_style, policy=self.policy, option_order=self.option_order,
-                    temperature=float(self.temperature), backend=self.backend, backend_options=self.backend_options(),
-                    rng=int(self.seed), cache_path=cache_path)
+                    temperature=float(self.temperature), template_variant=int(self.template_variant),
+                    female_share=float(self.female_share),
+                    profiles=self.profiles.strip() or None if self.strategy == "custom" else None, accuracy=accuracy,
+                    backend=self.backend, backend_options=self.backend_options(), rng=int(self.seed),
+                    cache_path=cache_path)
 
     def summary(self) -> str:
         who = ("synthetic human twins" if self.policy == "reference" else

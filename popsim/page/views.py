@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..errors import PopsimError
+from ..reporting.markdown import markdown_table
 
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 
@@ -52,27 +53,9 @@ def markdown_html(text: str) -> str:
 
 
 def frame_markdown(df: pd.DataFrame, nd: int = 3, *, max_rows: int = 60) -> str:
-    """A DataFrame as a markdown table (numbers rounded, NaN as n/a)."""
-    if df is None or not len(df):
-        return "_(no rows)_"
-    df = df.head(max_rows)
-    cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for rec in df.itertuples(index=False):
-        cells = []
-        for v in rec:
-            if v is None or (isinstance(v, float) and not np.isfinite(v)):
-                cells.append("n/a")
-            elif isinstance(v, (bool, np.bool_)):
-                cells.append(str(bool(v)))
-            elif isinstance(v, (int, np.integer)):
-                cells.append(str(int(v)))
-            elif isinstance(v, (float, np.floating)):
-                cells.append(f"{float(v):.{nd}f}")
-            else:
-                cells.append(str(v).replace("|", "/"))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    """A DataFrame as a markdown table for the page: numbers to `nd` decimals, missing as n/a, at most `max_rows`
+    rows (`popsim.reporting.markdown.markdown_table`)."""
+    return markdown_table(df, digits=nd, max_rows=max_rows)
 
 
 def split_markdown(text: str, folder: Path) -> list[tuple[str, object]]:

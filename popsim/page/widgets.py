@@ -65,14 +65,8 @@ def img(png: bytes | None):
     if png:
         solara.Image(png, format="png", classes=["popsim-fig"])
 
-
-def as_frame(rows) -> pd.DataFrame:
-    return pd.DataFrame(rows or [])
-
-
 def pick_columns(df, cols):
     return df[[c for c in cols if c in df.columns]]
-
 
 @solara.component
 def MarkdownWithFigures(parts: list):

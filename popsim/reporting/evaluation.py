@@ -16,6 +16,7 @@ from .. import analysis, datasets
 from ..errors import PopsimError
 from ..instruments import load_instrument, score
 from ..population import parse_population
+from .record import SCHEMA
 from .run_folder import Run
 from ..values import CODES10
 
@@ -61,7 +62,7 @@ def human_randall(sample: str) -> dict:
 def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -> dict:
     ident = run.config.get("identity", {})
     sample = parse_population(ident.get("population", "DE_ESS9"))[1]
-    m: dict = {"run": {**ident, "n_agents": int(len(run.agents)), "backend_detail": run.config.get("backend", {}),
+    m: dict = {"schema": SCHEMA, "run": {**ident, "n_agents": int(len(run.agents)), "backend_detail": run.config.get("backend", {}),
                        "engine": run.config.get("engine", {}), "seconds": run.config.get("seconds"),
                        "population_record": run.config.get("population", {})},
                "human_sample": sample}
@@ -79,7 +80,21 @@ def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -
     if run.config.get("scenario", {}).get("statements"):
         m["statements"] = _statements_section(run)
     m["headline"] = headline(m)
+    m["intervals"] = interval_methods(n_boot)
     return m
+
+
+def interval_methods(n_boot: int) -> dict[str, str]:
+    """How each interval in metrics.json is computed (the reasons per statistic: docs/analysis.md)."""
+    expected = (f"bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap): basic interval of the value a "
+                "population of this many agents gives in expectation, on the Fisher z scale")
+    return {"answers.validity": f"BCa bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)",
+            "values.means": "normal theory: mean -+ 1.96 SD / sqrt(n)",
+            "values.manipulation": f"BCa bootstrap within the two groups ({n_boot} resamples, scipy.stats.bootstrap)",
+            "values.agreement.pearson": expected, "values.randall": expected,
+            "items.table": f"percentile bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)",
+            "behaviour.items": f"percentile bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)",
+            "game.mean_share": f"BCa bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)"}
 
 
 # ------------------------------------------------------------------------------------------ answers
@@ -94,7 +109,11 @@ def _answers_section(run: Run, n_boot: int, seed: int) -> dict:
     v = a["validity"].astype(float)
     if v.notna().any():
         per_agent = a.assign(v=v).groupby("agent")["v"].mean().dropna().to_numpy()
-        est, lo, hi = analysis.bootstrap_ci(per_agent, np.mean, n_boot=n_boot, rng=seed)
+        if len(per_agent) >= 2:
+            est, lo, hi = analysis.bootstrap_ci(per_agent, lambda d: d.mean(axis=-1), n_boot=n_boot, method="BCa",
+                                                vectorized=True, rng=seed)
+        else:  # one agent: its mean, no interval
+            est, lo, hi = float(per_agent.mean()), float("nan"), float("nan")
         out["validity"] = {"mean": _f(est), "low": _f(lo), "high": _f(hi), "median": _f(np.nanmedian(v)),
                            "share_below_half": _f((v < 0.5).mean()), "n_asks": int(v.notna().sum())}
     return out
@@ -159,9 +178,10 @@ def _values_section(run: Run, sample: str, n_boot: int, n_perm: int, seed: int) 
         out["correlations"] = {"simulated": sim_corr.round(4).to_dict(), "human": human_corr.round(4).to_dict()}
         agr, err = _safe(analysis.matrix_agreement, sim_corr, human_corr, n_perm=n_perm, seed=seed)
         if agr is not None:
-            lo, hi = _structure_ci(cen, human_corr, n_boot=min(n_boot, 300), seed=seed)
-            out["agreement"] = {**{k: _f(v) for k, v in agr.items()}, "pearson_low": _f(lo), "pearson_high": _f(hi),
-                                "sample": sample}
+            iv, _ = _safe(analysis.agreement_interval, cen, human_corr, n_boot=n_boot, seed=seed)
+            iv = iv or {}
+            out["agreement"] = {**{k: _f(v) for k, v in agr.items()}, "pearson_low": _f(iv.get("low")),
+                                "pearson_high": _f(iv.get("high")), "sample": sample}
             table, _ = _safe(analysis.agreement_table, sim_corr, n_perm=n_perm, seed=seed)
             if table is not None:
                 out["agreement_all"] = _records(table)
@@ -170,8 +190,8 @@ def _values_section(run: Run, sample: str, n_boot: int, n_perm: int, seed: int) 
         rd, err = _safe(analysis.randall, sim_corr, n_perm=2000, seed=seed)
         out["randall"] = {k: _f(v) for k, v in rd.items()} if rd else {"error": err}
         if rd:
-            lo, hi = _randall_ci(cen, n_boot=min(n_boot, 200), seed=seed)
-            out["randall"].update(low=_f(lo), high=_f(hi))
+            iv, _ = _safe(analysis.randall_interval, cen, n_boot=n_boot, seed=seed)
+            out["randall"].update(low=_f((iv or {}).get("low")), high=_f((iv or {}).get("high")))
         out["randall_human"] = {k: _f(v) for k, v in human_randall(sample).items()}
         out["noise_ceiling"] = _records(noise_ceiling_table(n_perm))
         sim_xy, _ = _safe(analysis.mds, sim_corr)
@@ -188,7 +208,7 @@ def _values_section(run: Run, sample: str, n_boot: int, n_perm: int, seed: int) 
     rel, err = _safe(analysis.reliability, wide, out["instrument"])
     if rel is not None:
         if out["instrument"] == "ess21":
-            rel["human_alpha"] = rel["value"].map(human_alpha(sample))
+            rel["human_alpha"] = rel["value"].map(analysis.human_reliability(sample).set_index("value")["alpha"])
         out["reliability"] = _records(rel)
     return out
 
@@ -209,21 +229,6 @@ def _items_section(run: Run, sample: str, n_boot: int, seed: int) -> dict:
                         "mean_abs_mean_diff": _f((comp["sim_mean"] - comp["human_mean"]).abs().mean())}}
 
 
-@lru_cache(maxsize=8)
-def human_alpha(sample: str) -> dict[str, float]:
-    """Cronbach's alpha of each value's ESS-21 items in a human sample, exactly from the item SDs and
-    correlations of the reference pack: alpha = k/(k-1) (1 - sum var_i / var_total)."""
-    sd = datasets.item_stats(sample).set_index("item")["sd"]
-    r = datasets.item_correlation_matrix(sample)
-    out = {}
-    for value, items in load_instrument("ess21").key().items():
-        s = sd[items].to_numpy(float)
-        cov = r.loc[items, items].to_numpy(float) * np.outer(s, s)
-        k = len(items)
-        out[value] = float(k / (k - 1) * (1 - np.trace(cov) / cov.sum()))
-    return out
-
-
 def population_means(cen: pd.DataFrame, population: str, sample: str) -> pd.DataFrame:
     """Per value: the population's mean centered score (with a normal 95% CI) next to the human mean
     (the reference sample's, or the ESS11 country's)."""
@@ -234,14 +239,7 @@ def population_means(cen: pd.DataFrame, population: str, sample: str) -> pd.Data
     else:
         human = datasets.value_stats(sample).set_index("value")["centered_mean"]
         source = sample
-    rows = []
-    for c in CODES10:
-        x = cen[c].dropna().to_numpy(float)
-        m = float(x.mean()) if len(x) else float("nan")
-        se = float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
-        rows.append({"value": c, "sim_mean": m, "low": m - 1.96 * se, "high": m + 1.96 * se,
-                     "human_mean": float(human[c]), "human_source": source})
-    return pd.DataFrame(rows)
+    return analysis.value_means(cen, human).assign(human_source=source)
 
 
 def twin_centered(run: Run) -> pd.DataFrame | None:
@@ -251,39 +249,6 @@ def twin_centered(run: Run) -> pd.DataFrame | None:
     if r is None or not set(items) <= set(r.columns):
         return None
     return score(r.set_index("agent")[items], "ess21").centered
-
-
-def _structure_ci(cen: pd.DataFrame, human: pd.DataFrame, *, n_boot: int, seed: int) -> tuple[float, float]:
-    rng = np.random.default_rng(seed)
-    x = cen.to_numpy(float)
-    iu = np.triu_indices(10, 1)
-    h = human.loc[list(CODES10), list(CODES10)].to_numpy()[iu]
-    rs = []
-    for _ in range(n_boot):
-        s = x[rng.integers(0, len(x), len(x))]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            c = np.corrcoef(s.T)[iu]
-        if np.isfinite(c).all():
-            rs.append(np.corrcoef(c, h)[0, 1])
-    if len(rs) < 20:
-        return float("nan"), float("nan")
-    return tuple(np.percentile(rs, [2.5, 97.5]))
-
-
-def _randall_ci(cen: pd.DataFrame, *, n_boot: int, seed: int) -> tuple[float, float]:
-    """Percentile bootstrap (over agents) of the RANDALL correspondence index."""
-    rng = np.random.default_rng(seed)
-    x = cen[list(CODES10)].to_numpy(float)
-    mats = []
-    for _ in range(n_boot):
-        s = x[rng.integers(0, len(x), len(x))]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            c = np.corrcoef(s.T)
-        if np.isfinite(c).all():
-            mats.append(c)
-    if len(mats) < 20:
-        return float("nan"), float("nan")
-    return tuple(np.percentile(analysis.correspondence_indices(np.stack(mats)), [2.5, 97.5]))
 
 
 # ------------------------------------------------------------------------------------------ behaviour
@@ -321,42 +286,17 @@ def _behaviour_section(run: Run, items: list[str], n_boot: int, seed: int) -> di
 def _game_section(run: Run, n_boot: int, seed: int) -> dict:
     sc = run.config["scenario"]
     endowment = float(sc.get("endowment", 1) or 1)
-    a = run.answers[run.answers["item"] == sc["outcome"]].copy()
-    a["share"] = a["answer"] / endowment
-    per_round = a.groupby("round")["share"].agg(["mean", "std", "count"]).reset_index()
-    per_round["round"] = per_round["round"] + 1
-    per_agent = a.groupby("agent")["share"].mean()
-    est, lo, hi = analysis.bootstrap_ci(per_agent.dropna().to_numpy(), np.mean, n_boot=n_boot, rng=seed)
-    out = {"outcome": sc["outcome"], "endowment": endowment, "rounds": int(a["round"].nunique()),
-           "mean_share": _f(est), "low": _f(lo), "high": _f(hi),
-           "per_round": _records(per_round.rename(columns={"mean": "mean_share", "std": "sd_share", "count": "n"})),
+    shares = analysis.game_shares(run.answers, sc["outcome"], endowment)
+    per_round = analysis.per_round_shares(shares)
+    est, lo, hi = analysis.mean_share(shares, n_boot=n_boot, seed=seed)
+    out = {"outcome": sc["outcome"], "endowment": endowment, "rounds": int(shares["round"].nunique()),
+           "mean_share": _f(est), "low": _f(lo), "high": _f(hi), "per_round": _records(per_round),
            "human_reference": sc.get("human_reference", {}), "expected_signs": sc.get("expected_signs", {})}
     if out["rounds"] > 1:
-        slope = np.polyfit(per_round["round"], per_round["mean"], 1)[0]
-        out["slope_per_round"] = _f(slope)
-    agents = run.agents.set_index("agent").reindex(per_agent.index)
-    rows = []
-    from scipy import stats as st
-
-    for c in CODES10:
-        x, y = agents[c].to_numpy(float), per_agent.to_numpy(float)
-        ok = np.isfinite(x) & np.isfinite(y)
-        if ok.sum() >= 3 and np.std(x[ok]) > 0 and np.std(y[ok]) > 0:
-            r, p = st.pearsonr(x[ok], y[ok])
-        else:
-            r, p = float("nan"), float("nan")
-        exp = sc.get("expected_signs", {}).get(c, 0)
-        rows.append({"value": c, "r": r, "p": p, "expected_sign": exp,
-                     "sign_ok": (bool(np.sign(r) == exp) if exp and np.isfinite(r) else None)})
-    t = pd.DataFrame(rows)
-    ok = t["p"].notna()
-    t["q"] = np.nan
-    if ok.any():
-        t.loc[ok, "q"] = analysis.fdr_bh(t.loc[ok, "p"].to_numpy())
+        out["slope_per_round"] = _f(analysis.share_trend(per_round))
+    t = analysis.value_share_correlations(run.agents, analysis.agent_shares(shares), sc.get("expected_signs", {}))
     out["value_correlations"] = _records(t)
-    marked = t[t["expected_sign"] != 0]
-    out["signs_as_expected"] = int(marked["sign_ok"].fillna(False).astype(bool).sum())
-    out["signs_tested"] = int(len(marked))
+    out["signs_as_expected"], out["signs_tested"] = analysis.signs_as_expected(t)
     return out
 
 
@@ -365,12 +305,7 @@ def _game_section(run: Run, n_boot: int, seed: int) -> dict:
 
 def _statements_section(run: Run) -> dict:
     meta = pd.DataFrame(run.config["scenario"]["statements"])
-    a = run.answers.merge(meta, on="item")
-    # P(answer matching the behaviour): expected is P(Yes) (Yes = 1, No = 0)
-    a["match"] = np.where(a["answer_matching_behavior"] == "Yes", a["expected"], 1 - a["expected"])
-    prime = run.agents.set_index("agent")["prime"].replace("", "none")
-    a["prime"] = a["agent"].map(prime)
-    table = a.groupby(["prime", "dimension"])["match"].mean().unstack("dimension")
+    table = analysis.endorsement(run.answers, meta, run.agents.set_index("agent")["prime"])
     return {"endorsement": {p: {d: _f(v) for d, v in row.items()} for p, row in table.iterrows()},
             "n_statements": int(meta.shape[0])}
 
@@ -386,12 +321,11 @@ def headline(m: dict) -> dict:
     b = m.get("behaviour", {})
     g = m.get("game", {})
     means = pd.DataFrame(v.get("means") or [])
-    means_r = (float(np.corrcoef(means["sim_mean"], means["human_mean"])[0, 1])
-               if len(means) and means["sim_mean"].std() > 0 else None)
+    prof = analysis.profile_agreement(means.astype({"sim_mean": float, "human_mean": float})) if len(means) else {}
     return {
         "validity_mean": (m["answers"].get("validity") or {}).get("mean"),
-        "means_r": _f(means_r),
-        "means_abs_diff": _f((means["sim_mean"] - means["human_mean"]).abs().mean()) if len(means) else None,
+        "means_r": _f(prof.get("means_r")),
+        "means_abs_diff": _f(prof.get("means_abs_diff")),
         "missing": m["answers"].get("missing"),
         "manipulation_diff_expected": ms.get("mean_diff_expected"),
         "manipulation_d": ms.get("mean_d"),

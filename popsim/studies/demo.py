@@ -8,10 +8,10 @@ run folder of its own.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..errors import PopsimError
+from ..reporting.record import Metrics
 from ..reporting.report import compare_runs, fmt
 from ..reporting.runs import execute, load_run
 
@@ -28,6 +28,8 @@ def run_demo(out: str | Path = "runs/demo", *, overwrite: bool = False, **kwargs
         args["policy"] = policy
         if policy == "llm":
             args["prompt_style"] = arm
+        if arm == "none":  # no persona: the style has one (empty) template, whatever --variant the other arm uses
+            args["template_variant"] = 0
         res = execute(out / arm, scenario="ess21", overwrite=overwrite, **args)
         paths.append(res.path)
     table, _ = compare_runs(paths, out=out / "compare.md")
@@ -36,11 +38,11 @@ def run_demo(out: str | Path = "runs/demo", *, overwrite: bool = False, **kwargs
 
 
 def demo_report(out: Path, paths: list[Path]) -> str:
-    ms = {p.name: json.loads((p / "metrics.json").read_text()) for p in paths}
+    ms = {p.name: Metrics.load(p) for p in paths}
     vp, nn, ref = ms["value_prompt"], ms["none"], ms["reference"]
-    model = vp["run"]["backend_detail"].get("model")
-    L = [f"# popsim demo: {vp['run']['n_agents']} agents from {vp['run']['population']} answer the ESS-21", "",
-         f"Three arms over the same agents (seed {vp['run']['seed']}): `value_prompt` (each agent primed with its single "
+    model = (vp.run.backend_detail or {}).get("model")
+    L = [f"# popsim demo: {vp.run.n_agents} agents from {vp.run.population} answer the ESS-21", "",
+         f"Three arms over the same agents (seed {vp.run.seed}): `value_prompt` (each agent primed with its single "
          f"top value, agents with a tied top unprimed) and `none` (no persona) on {model}, and the agents' synthetic "
          "human twins (reference respondent: the human-calibrated baseline).", "",
          "## What it shows", "", vp_verdict(vp, nn, ref), "",
@@ -57,27 +59,22 @@ def demo_report(out: Path, paths: list[Path]) -> str:
     return "\n".join(L)
 
 
-def vp_verdict(vp: dict, nn: dict, ref: dict) -> str:
+def vp_verdict(vp: Metrics, nn: Metrics, ref: Metrics) -> str:
     from ..reporting.report import verdict
 
-    h_ref = ref["headline"]
     text = verdict(vp)
-    text += (f" For comparison, the unprimed model (`none`) reaches structure r = {fmt(nn['headline'].get('structure_r'))}"
-             f" and the human twins r = {fmt(h_ref.get('structure_r'))} (RANDALL {fmt(h_ref.get('randall_ci'), 3)}): "
+    text += (f" For comparison, the unprimed model (`none`) reaches structure r = {fmt(nn.headline.structure_r)}"
+             f" and the human twins r = {fmt(ref.headline.structure_r)} (RANDALL {fmt(ref.headline.randall_ci, 3)}): "
              "the twins show what a human-like population of this size gives.")
     return text
 
 
 def accuracy_from_run(path: str | Path) -> dict[str, float]:
     """Per value, the share of agents primed with it whose measured top value is it (model_specific weights)."""
-    run = load_run(path)
-    mfile = Path(path) / "metrics.json"
-    if not mfile.exists():
-        raise PopsimError(f"{path} has no metrics.json; run `popsim report {path}` first")
-    m = json.loads(mfile.read_text())
-    rows = (m.get("values") or {}).get("manipulation")
+    load_run(path)  # a run folder, checked
+    m = Metrics.load(path)
+    rows = m.values.manipulation if m.values is not None else None
     if not rows:
         raise PopsimError(f"{path} has no manipulation check (it needs primed agents, e.g. --strategy uniform "
                           "--style value_prompt); model_specific weights come from such a run")
-    del run
     return {r["value"]: float(r["hit_rate"] or 0.0) for r in rows}

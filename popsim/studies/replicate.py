@@ -1,6 +1,8 @@
 """`popsim replicate`: the paper's three research questions, with the baselines its reviewers asked for.
 
-A plan of ordinary runs (each a run folder under OUT/runs/, reused when rerun), then one report:
+A plan of ordinary runs (each a run folder under OUT/runs/, reused when rerun), then one report. The plan is
+data: `replicate_plan.toml` next to this module (scales, conditions, the paper's figures, the runs), read by
+`plan.py`.
 
 - RQ1 (does value prompting induce coherent, value-specific behaviour?): the persona statements of
   Perez et al. 2023 answered under each induction (10 values + unprimed) for the styles
@@ -28,95 +30,42 @@ import pandas as pd
 
 from .. import analysis
 from ..errors import PopsimError, unknown
-from ..reporting.report import _frame, _table, fmt
-from .sweep import run_point, summarize
-from ..values import CODES10, circular_distance
+from ..reporting.markdown import table_lines
+from ..reporting.record import Metrics
+from ..reporting.report import fmt
+from .plan import load_plan
+from .sweep import run_point
+from ..values import CODES10
 
-SCALES: dict[str, dict] = {
-    # a quick check of the pipeline (scripted or reference backends, CI)
-    "tiny": dict(statements=2, agents=22, pvq_agents=22, games_agents=22, seeds=(1, 2), robust_agents=12,
-                 random_agents=6, robust_items=["ipcrtiv", "imprich", "ipeqopt", "impsafe", "iphlppl"]),
-    # minutes on a laptop with the embedded model (see README for the measured time)
-    "small": dict(statements=2, agents=60, pvq_agents=44, games_agents=44, seeds=(1, 2, 3), robust_agents=44,
-                  random_agents=12, robust_items=None),
-    # the paper's size; run it on a GPU server behind --backend openai (see README for the estimate)
-    "paper": dict(statements=40, agents=2000, pvq_agents=2000, games_agents=2000, seeds=tuple(range(1, 11)),
-                  robust_agents=2000, random_agents=2000, robust_items=None),
-}
-RQ1_STYLES = ("value_prompt", "value_anchor", "name_only", "none")
-RQ3_STRATEGIES = ("uniform", "h_norm", "h_even", "h_np", "empirical")  # + model_specific (needs accuracy)
-ROBUSTNESS = {"base": {}, "descending": {"option_order": "descending"}, "random": {"option_order": "random"},
-              "male": {"female_share": 0.0}, "female": {"female_share": 1.0}, "variant1": {"template_variant": 1},
-              "variant2": {"template_variant": 2}}
+#: the study plan, as data: popsim/studies/replicate_plan.toml (scales, conditions, the paper's figures, the runs)
+PLAN = load_plan()
+SCALES: dict[str, dict] = {name: {**s, "seeds": tuple(s["seeds"]), "robust_items": s.get("robust_items")}
+                           for name, s in PLAN.scales.items()}
+RQ1_STYLES = tuple(PLAN.values["rq1_styles"])
+RQ3_STRATEGIES = tuple(PLAN.values["rq3_strategies"])  # + model_specific (needs accuracy)
+ROBUSTNESS = {r["condition"]: r["change"] for r in PLAN.values["robustness"]}
 #: the paper's headline figures: from its earlier ICLR 2026 version, as reported second-hand
-PAPER = [
-    ("value-structure correlation with humans, per model", "0.74-0.87", "rq2_structure_r",
-     "ours: Pearson r of the 45 centered value correlations, value_prompt population vs DE_ESS9; the paper's "
-     "exact comparison (human sample, scoring, population) is not known to us"),
-    ("population agreement, H-NP", "0.83", "rq3_h_np", "ours: structure r vs DE_ESS9, mean over seeds; the paper's "
-     "population metric may be defined differently"),
-    ("population agreement, H-Even", "0.82", "rq3_h_even", "as above"),
-    ("population agreement, H-Norm", "0.81", "rq3_h_norm", "as above"),
-    ("population agreement, Uniform", "0.79", "rq3_uniform", "as above"),
-    ("population agreement, Model-Specific", "0.79", "rq3_model_specific", "as above"),
-    ("value-behaviour relations by domain", "reported per domain", "rq2_value_behaviour_r",
-     "the per-domain numbers were not available to us; ours: cell-wise r of 140 value x ESS-attitude correlations "
-     "vs DE_ESS9"),
-]
+PAPER = [(p["statistic"], p["paper"], p["ours"], p["note"]) for p in PLAN.values["paper"]]
 
 
 def plan(scale: str, *, backend: str, seeds: int | None = None) -> list[dict]:
-    """The runs of a replication: (name, point, scenario options) dicts."""
+    """The runs of a replication (stage 1 of the plan): (name, point, scenario options) dicts."""
     if scale not in SCALES:
         raise unknown("scale", scale, SCALES)
-    S = SCALES[scale]
-    seed_list = list(S["seeds"])[: seeds] if seeds else list(S["seeds"])
+    seed_list = list(SCALES[scale]["seeds"])[: seeds] if seeds else list(SCALES[scale]["seeds"])
     if seeds and seeds > len(seed_list):
         seed_list = list(range(1, seeds + 1))
-    base = {"backend": backend, "population": "DE_ESS9"}
-    tasks = []
-
-    def add(name, scenario, opts=None, **point):
-        tasks.append({"name": name, "point": {**base, "scenario": scenario, **point}, "scenario_options": opts or {}})
-
-    for style in RQ1_STYLES:
-        add(f"rq1-{style}", "persona_statements", {"per_dimension": S["statements"]}, strategy="panel", n_agents=11,
-            prompt_style=style, seed=1)
-    add("rq2-values", "ess_attitudes", strategy="h_np", n_agents=S["agents"], prompt_style="value_prompt", seed=1)
-    add("rq2-values-reference", "ess_attitudes", strategy="h_np", n_agents=S["agents"], policy="reference", seed=1)
-    add("rq2-pvq40", "pvq40", strategy="h_np", n_agents=S["pvq_agents"], prompt_style="value_prompt", seed=1)
-    add("rq2-dictator", "dictator", strategy="uniform", n_agents=S["games_agents"], prompt_style="value_prompt", seed=1)
-    add("rq2-charity", "charity_game", strategy="uniform", n_agents=S["games_agents"], prompt_style="value_prompt",
-        seed=1)
-    for strat in RQ3_STRATEGIES:
-        for s in seed_list:
-            add(f"rq3-{strat}-s{s}", "ess_attitudes", strategy=strat, n_agents=S["agents"], prompt_style="value_prompt",
-                seed=s)
-            add(f"rq3-reference-{strat}-s{s}", "ess_attitudes", strategy=strat, n_agents=S["agents"],
-                policy="reference", seed=s)
-    opts = {"items": S["robust_items"]} if S["robust_items"] else {}
-    for cond, change in ROBUSTNESS.items():
-        n = S["random_agents"] if cond == "random" else S["robust_agents"]
-        add(f"rob-{cond}", "ess21", opts, strategy="h_np", n_agents=n, prompt_style="value_prompt", seed=1, **change)
-    return tasks
+    return PLAN.tasks(scale, backend=backend, seeds=seed_list)
 
 
 def model_specific_tasks(scale: str, *, backend: str, accuracy: dict, seeds: list[int]) -> list[dict]:
-    S = SCALES[scale]
-    out = []
-    for s in seeds:
-        for policy in ("llm", "reference"):
-            name = f"rq3-model_specific-s{s}" if policy == "llm" else f"rq3-reference-model_specific-s{s}"
-            out.append({"name": name, "point": {"backend": backend, "population": "DE_ESS9", "scenario": "ess_attitudes",
-                                                "strategy": "model_specific", "n_agents": S["agents"],
-                                                "prompt_style": "value_prompt", "policy": policy, "seed": s,
-                                                "accuracy": accuracy}, "scenario_options": {}})
-    return out
+    """Stage 2 of the plan: the model-specific populations, drawn with the accuracy stage 1 measured."""
+    return PLAN.tasks(scale, stage=2, backend=backend, accuracy=accuracy, seeds=list(seeds))
 
 
 def replicate(*, out: str | Path = "runs/replicate", scale: str = "small", backend: str = "embedded",
               backend_options: dict | None = None, cache_path: str | Path | None = None, seeds: int | None = None,
-              progress: bool = True, overwrite: bool = False) -> Path:
+              progress: bool = True, overwrite: bool = False, refresh: bool = False) -> Path:
     from ..cache import default_cache_path
 
     root = Path(out)
@@ -126,14 +75,12 @@ def replicate(*, out: str | Path = "runs/replicate", scale: str = "small", backe
     started = time.time()
     tasks = plan(scale, backend=backend, seeds=seeds)
     seed_list = sorted({t["point"]["seed"] for t in tasks if t["name"].startswith("rq3-")})
-    statuses = _execute(root, tasks, cache, backend_options, progress, overwrite)
+    statuses = _execute(root, tasks, cache, backend_options, progress, overwrite, refresh)
+    _check_failed(statuses)  # model_specific needs the uniform run's manipulation check
     acc = accuracy_from(root / "runs" / f"rq3-uniform-s{seed_list[0]}")
     tasks2 = model_specific_tasks(scale, backend=backend, accuracy=acc, seeds=seed_list)
-    statuses += _execute(root, tasks2, cache, backend_options, progress, overwrite)
-    failed = [s for s in statuses if s["status"] == "failed"]
-    if failed:
-        raise PopsimError(f"{len(failed)} replication runs failed (first: {failed[0]['id']}: {failed[0]['error']}); "
-                          "fix the cause and rerun: finished runs and cached answers are reused")
+    statuses += _execute(root, tasks2, cache, backend_options, progress, overwrite, refresh)
+    _check_failed(statuses)
     results = analyze(root, scale=scale, seeds=seed_list, accuracy=acc)
     results["seconds"] = round(time.time() - started, 1)
     results["runs"] = statuses
@@ -143,17 +90,28 @@ def replicate(*, out: str | Path = "runs/replicate", scale: str = "small", backe
     return root / "report.md"
 
 
+def _check_failed(statuses: list[dict]) -> None:
+    failed = [s for s in statuses if s["status"] == "failed"]
+    if failed:
+        raise PopsimError(f"{len(failed)} replication runs failed (first: {failed[0]['id']}: {failed[0]['error']}); "
+                          "fix the cause and rerun: finished runs and cached answers are reused")
+
+
 def _execute(root: Path, tasks: list[dict], cache: Path, backend_options: dict | None, progress: bool,
-             overwrite: bool = False) -> list[dict]:
-    """Each run in turn; finished run folders are reused unless `overwrite` (cached answers are reused always)."""
+             overwrite: bool = False, refresh: bool = False) -> list[dict]:
+    """Each run in turn; finished run folders are reused unless `overwrite` or `refresh`; cached answers are reused
+    unless `refresh` (then every question is asked again and the cache updated). When the first run fails, the
+    plan stops there (the backend or the settings are wrong for every run: the error says which)."""
     out = []
     for i, t in enumerate(tasks, 1):
         if progress:
             print(f"replicate: [{i}/{len(tasks)}] {t['name']}", flush=True)
         res = run_point({"out": str(root / "runs" / t["name"]), "point": t["point"], "cache": str(cache),
                          "backend_options": backend_options, "scenario_options": t["scenario_options"],
-                         "redo": overwrite})
+                         "redo": overwrite or refresh, "refresh": refresh})
         out.append(res)
+        if res["status"] == "failed" and all(r["status"] == "failed" for r in out):
+            break
     return out
 
 
@@ -169,8 +127,8 @@ def engine_totals(runs: Path, names: list[str]) -> dict:
 
 
 def accuracy_from(run_dir: Path) -> dict[str, float]:
-    m = json.loads((run_dir / "metrics.json").read_text())
-    rows = (m.get("values") or {}).get("manipulation") or []
+    m = Metrics.load(run_dir)
+    rows = (m.values.manipulation if m.values is not None else None) or []
     acc = {r["value"]: float(r.get("hit_rate") or 0.0) for r in rows}
     return {c: acc.get(c, 0.0) for c in CODES10}
 
@@ -226,8 +184,13 @@ def rebuild(root: str | Path) -> Path:
 # ------------------------------------------------------------------------------------------ analysis
 
 
-def _metrics(root: Path, name: str) -> dict:
-    return json.loads((root / "runs" / name / "metrics.json").read_text())
+def _metrics(root: Path, name: str) -> Metrics:
+    return Metrics.load(root / "runs" / name)
+
+
+def _dict(section) -> dict | None:
+    """A record section as the plain dict replicate.json stores."""
+    return None if section is None else section.to_dict()
 
 
 def analyze(root: Path, *, scale: str, seeds: list[int], accuracy: dict) -> dict:
@@ -243,26 +206,27 @@ def analyze(root: Path, *, scale: str, seeds: list[int], accuracy: dict) -> dict
     res["rq2"] = {
         "values": _structure(m), "values_reference": _structure(mr),
         "pvq40": _structure(_metrics(root, "rq2-pvq40")),
-        "noise_ceiling": (m.get("values") or {}).get("noise_ceiling"),
-        "value_behaviour": (m.get("behaviour") or {}).get("value_behaviour_summary"),
-        "value_behaviour_reference": (mr.get("behaviour") or {}).get("value_behaviour_summary"),
-        "manipulation": (m.get("values") or {}).get("manipulation_summary"),
-        "validity": (m["answers"].get("validity") or {}).get("mean"),
+        "noise_ceiling": list(m.values.noise_ceiling or []) if m.values is not None else None,
+        "value_behaviour": _dict(m.behaviour.value_behaviour_summary) if m.behaviour is not None else None,
+        "value_behaviour_reference": (_dict(mr.behaviour.value_behaviour_summary) if mr.behaviour is not None
+                                      else None),
+        "manipulation": _dict(m.values.manipulation_summary) if m.values is not None else None,
+        "validity": m.answers.validity.mean if m.answers.validity is not None else None,
         "games": {g: _game(_metrics(root, f"rq2-{g}")) for g in ("dictator", "charity")},
     }
     rows = []
     for strat in RQ3_STRATEGIES + ("model_specific",):
         for s in seeds:
             for policy, name in (("llm", f"rq3-{strat}-s{s}"), ("reference", f"rq3-reference-{strat}-s{s}")):
-                h = _metrics(root, name)["headline"]
+                h = _metrics(root, name).headline.as_dict()
                 for k in ("structure_r", "randall_ci", "items_js", "behaviour_js", "value_behaviour_r", "means_r"):
                     if h.get(k) is not None:
                         rows.append({"strategy": strat, "policy": policy, "seed": s, "metric": k, "value": h[k]})
     t = pd.DataFrame(rows)
-    res["rq3"] = summarize(t, ["strategy", "policy"]).to_dict("records") if len(t) else []
+    res["rq3"] = analysis.summarize_seeds(t, ["strategy", "policy"]).to_dict("records") if len(t) else []
     rob = {}
     for cond in ROBUSTNESS:
-        h = _metrics(root, f"rob-{cond}")["headline"]
+        h = _metrics(root, f"rob-{cond}").headline.as_dict()
         rob[cond] = {k: h.get(k) for k in ("validity_mean", "manipulation_diff_expected", "structure_r", "items_js",
                                            "means_r")}
     res["robustness"] = rob
@@ -276,60 +240,30 @@ def rq1_style(run_dir: Path) -> dict:
 
     run = load_run(run_dir)
     meta = pd.DataFrame(run.config["scenario"]["statements"])
-    a = run.answers.merge(meta, on="item")
-    a["match"] = np.where(a["answer_matching_behavior"] == "Yes", a["expected"], 1 - a["expected"])
-    prime = run.agents.set_index("agent")["prime"].replace("", "none")
-    a["induction"] = a["agent"].map(prime)
-    table = a.groupby(["induction", "dimension"])["match"].mean().unstack("dimension")
-    out = {"endorsement": {i: {d: float(v) for d, v in row.items()} for i, row in table.iterrows()},
-           "validity": float(a["validity"].mean()) if a["validity"].notna().any() else None}
-    vals = [c for c in CODES10 if c in table.index]
-    if len(vals) == 10:
-        P = table.loc[vals].to_numpy(float)
-        P = P - P.mean(axis=0, keepdims=True)  # what is specific to each value, dimension by dimension
-        spread = float(np.abs(P).mean())
-        out["specificity"] = spread  # mean |value - mean of values| endorsement difference
-        if spread > 1e-9 and np.all(P.std(axis=1) > 0):
-            S = np.corrcoef(P)
-            out.update(circle_test(S))
-            rd = analysis.randall(pd.DataFrame(S, index=vals, columns=vals), n_perm=5000, seed=0)
-            out["randall_ci"], out["randall_p"] = float(rd["ci"]), float(rd["p"])
-        if "none" in table.index:
-            out["distance_from_unprimed"] = float(np.abs(table.loc[vals].to_numpy() - table.loc["none"].to_numpy()).mean())
-    return out
+    table = analysis.endorsement(run.answers, meta, run.agents.set_index("agent")["prime"])
+    a = run.answers[run.answers["item"].isin(meta["item"])]
+    return {"endorsement": {i: {d: float(v) for d, v in row.items()} for i, row in table.iterrows()},
+            "validity": float(a["validity"].mean()) if a["validity"].notna().any() else None,
+            **analysis.induction_effects(table)}
 
 
-def circle_test(S: np.ndarray, *, n_perm: int = 5000, seed: int = 0) -> dict:
-    """Spearman correlation between two values' behaviour-profile similarity and their distance on the
-    circle (negative = adjacent values behave more alike); p = share of value-label permutations with a
-    correlation at least as negative (one-sided)."""
-    from scipy import stats
-
-    k = S.shape[0]
-    iu = np.triu_indices(k, 1)
-    dist = np.array([[circular_distance(a, b) for b in CODES10] for a in CODES10], float)[iu]
-    obs = float(stats.spearmanr(S[iu], dist).statistic)
-    rng = np.random.default_rng(seed)
-    count = 0
-    rank_d = stats.rankdata(dist)
-    for _ in range(n_perm):
-        p = rng.permutation(k)
-        r = np.corrcoef(stats.rankdata(S[np.ix_(p, p)][iu]), rank_d)[0, 1]
-        count += r <= obs
-    return {"circle_rho": obs, "circle_p": (1 + count) / (1 + n_perm)}
+def _structure(m: Metrics) -> dict:
+    v = m.values
+    if v is None:
+        return {"agreement": None, "agreement_all": None, "randall": None, "randall_human": None, "n": None,
+                "error": None}
+    return {"agreement": _dict(v.agreement), "agreement_all": list(v.agreement_all or []) or None,
+            "randall": _dict(v.randall), "randall_human": _dict(v.randall_human), "n": v.n_scored,
+            "error": v.structure_error}
 
 
-def _structure(m: dict) -> dict:
-    v = m.get("values") or {}
-    return {"agreement": v.get("agreement"), "agreement_all": v.get("agreement_all"), "randall": v.get("randall"),
-            "randall_human": v.get("randall_human"), "n": v.get("n_scored"), "error": v.get("structure_error")}
-
-
-def _game(m: dict) -> dict:
-    g = m.get("game") or {}
-    return {"mean_share": g.get("mean_share"), "low": g.get("low"), "high": g.get("high"),
-            "signs_as_expected": g.get("signs_as_expected"), "signs_tested": g.get("signs_tested"),
-            "value_correlations": g.get("value_correlations"), "human_reference": g.get("human_reference")}
+def _game(m: Metrics) -> dict:
+    g = m.game
+    if g is None:
+        return {}
+    return {"mean_share": g.mean_share, "low": g.low, "high": g.high, "signs_as_expected": g.signs_as_expected,
+            "signs_tested": g.signs_tested, "value_correlations": list(g.value_correlations or []),
+            "human_reference": g.human_reference}
 
 
 def paper_table(res: dict) -> list[dict]:
@@ -365,7 +299,7 @@ def render(res: dict) -> str:
                      "distance_from_unprimed": r.get("distance_from_unprimed"), "circle_rho": r.get("circle_rho"),
                      "circle_p": r.get("circle_p"), "circle_q": r.get("circle_q"), "randall_ci": r.get("randall_ci"),
                      "randall_q": r.get("randall_q")})
-    L += _table(pd.DataFrame(rows), list(rows[0]), 3)
+    L += table_lines(pd.DataFrame(rows), list(rows[0]), 3)
     L += ["`specificity`: mean absolute deviation of a value's endorsement from the mean over the 10 values "
           "(share of statements answered in the behaviour's direction, 0-1); `distance_from_unprimed`: mean "
           "|value - unprimed|; `circle_rho`: Spearman r between two values' behaviour-profile similarity and their "
@@ -375,32 +309,32 @@ def render(res: dict) -> str:
     L += ["## RQ2: value structure and value-behaviour relations vs humans", "", _rq2_paragraph(rq2), ""]
     ag = rq2["values"].get("agreement_all") or []
     if ag:
-        t = _frame(ag)
+        t = pd.DataFrame(ag)
         t.insert(0, "population", "LLM (value_prompt, h_np)")
-        tr = _frame(rq2["values_reference"].get("agreement_all") or [])
+        tr = pd.DataFrame(rq2["values_reference"].get("agreement_all") or [])
         if len(tr):
             tr.insert(0, "population", "reference twins (h_np)")
             t = pd.concat([t, tr])
-        tp = _frame(rq2["pvq40"].get("agreement_all") or [])
+        tp = pd.DataFrame(rq2["pvq40"].get("agreement_all") or [])
         if len(tp):
             tp.insert(0, "population", "LLM PVQ-40 (vs ESS-21 humans)")
             t = pd.concat([t, tp])
-        L += _table(t, ["population", "sample", "pearson_r", "spearman_rho", "mantel_p", "tucker_phi",
-                        "procrustes_disparity"], 3)
+        L += table_lines(t, ["population", "sample", "pearson_r", "spearman_rho", "mantel_p", "tucker_phi",
+                             "procrustes_disparity"], 3)
     nc = rq2.get("noise_ceiling") or []
     if nc:
-        L += ["Human noise ceiling:", ""] + _table(_frame(nc), ["sample_a", "sample_b", "pearson_r", "tucker_phi",
-                                                               "procrustes_disparity"], 3)
+        L += ["Human noise ceiling:", ""] + table_lines(pd.DataFrame(nc), ["sample_a", "sample_b", "pearson_r",
+                                                                           "tucker_phi", "procrustes_disparity"], 3)
     L += ["Value-giving correlations (agent profile x share given) with the published signs (+ up, - down):", ""]
     for g, d in rq2["games"].items():
-        vc = _frame(d.get("value_correlations") or [])
+        vc = pd.DataFrame(d.get("value_correlations") or [])
         if len(vc):
             marked = vc[vc["expected_sign"] != 0]
             L.append(f"- {g}: mean share {fmt(d['mean_share'], 3)}; " + ", ".join(
                 f"{r.value} r = {fmt(r.r)} (expected {'+' if r.expected_sign > 0 else '-'})" for r in marked.itertuples())
                 + f"; {d['signs_as_expected']} of {d['signs_tested']} as published.")
     L += ["", "## RQ3: population simulation (only the value distribution varies)", "", _rq3_paragraph(res), ""]
-    t = _frame(res["rq3"])
+    t = pd.DataFrame(res["rq3"])
     if len(t):
         wide = []
         for (strat, pol), g in t.groupby(["strategy", "policy"], sort=False):
@@ -410,8 +344,10 @@ def render(res: dict) -> str:
                                     else f"{r['mean']:.3f}")
             wide.append(row)
         w = pd.DataFrame(wide)
-        L += _table(w, list(w.columns), 3)
-        L += ["Mean over seeds [95% t interval]. structure_r: vs DE_ESS9 (noise ceiling 0.94-0.97); items_js / "
+        L += table_lines(w, list(w.columns), 3)
+        L += ["Mean over seeds [95% t interval across seeds, on the Fisher z scale for the correlations and RANDALL, "
+              "the logit scale for the Jensen-Shannon distances, so every interval stays in range]. structure_r: vs "
+              "DE_ESS9 (noise ceiling 0.94-0.97); items_js / "
               "behaviour_js: mean Jensen-Shannon distance of value-item / attitude answer distributions (0 = same); "
               "value_behaviour_r: cell-wise r of value x attitude correlations vs DE_ESS9; means_r: r of the "
               "population's mean value profile with the human one. `reference` rows: the synthetic human twins of "
@@ -419,12 +355,12 @@ def render(res: dict) -> str:
     L += ["## Robustness", "", "Headline numbers of the same population (h_np, value_prompt, ESS-21) under other "
           "option orders, item wordings and persona paraphrases:", ""]
     rob = pd.DataFrame([{"condition": k, **v} for k, v in res["robustness"].items()])
-    L += _table(rob, list(rob.columns), 3)
+    L += table_lines(rob, list(rob.columns), 3)
     L += ["## Side by side with the paper", "",
           "The paper's figures below come from its earlier ICLR 2026 version, as reported second-hand; they are "
           "not re-read from the paper here.", ""]
     pt = pd.DataFrame(res["paper"])
-    L += _table(pt, list(pt.columns), 3)
+    L += table_lines(pt, list(pt.columns), 3)
     return "\n".join(L)
 
 

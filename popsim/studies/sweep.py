@@ -18,7 +18,8 @@ A study is a TOML file (or a dict for `run_sweep`):
 Each run is a complete run folder under `OUT/runs/` (its report without figures, to save time:
 `popsim report RUN` draws them). Rerunning a sweep reuses finished runs (same
 settings) and cached answers. `results.csv` is tidy (one row per run x metric); `summary.md` and
-`summary.png` give each metric per setting with a 95% CI across seeds (t interval). Runs execute
+`summary.png` give each metric per setting with a 95% CI across seeds (`analysis.summarize_seeds`: a t
+interval on the metric's unbounded scale, e.g. Fisher z for correlations). Runs execute
 in parallel local processes by default, or on a Ray cluster (`executor="ray"`) with the same code.
 """
 
@@ -37,12 +38,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PopsimError, unknown
+from ..parameters import MODEL_KEYS, check
+from ..reporting.markdown import table_lines
+from ..reporting.record import Metrics
+from ..reporting.report import build_report
 
 STUDY_KEYS = {"name", "scenario", "out", "fixed", "grid", "backend_options", "scenario_options", "network_options",
-              "cache", "workers", "description"}
-#: PopulationModel keywords a study may set (fixed or grid)
-PARAMS = {"n_agents", "population", "strategy", "prompt_style", "policy", "temperature", "option_order",
-          "template_variant", "network", "no_dominant_share", "country", "seed", "backend", "scenario"}
+              "cache", "workers", "description", "executor", "address"}
 SUMMARY_METRICS = ("structure_r", "randall_ci", "items_js", "behaviour_js", "value_behaviour_r", "validity_mean",
                    "manipulation_diff_expected", "game_mean_share")
 EXECUTORS = ("process", "ray")
@@ -75,9 +77,9 @@ def load_study(source: str | Path | dict) -> dict:
             raise PopsimError(f"{where}: [{section}] must be a table of settings, got {study[section]!r}")
     fixed, grid = study.get("fixed", {}), study.get("grid", {})
     for section, table in (("fixed", fixed), ("grid", grid)):
-        bad = sorted(set(table) - PARAMS)
+        bad = sorted(set(table) - set(MODEL_KEYS))
         if bad:
-            raise unknown(f"setting in [{section}] of {where}:", bad[0], sorted(PARAMS))
+            raise unknown(f"setting in [{section}] of {where}:", bad[0], sorted(MODEL_KEYS))
     for k, v in grid.items():
         if not isinstance(v, list) or not v:
             raise PopsimError(f"{where}: [grid] {k} must be a non-empty list, e.g. {k} = [{v!r}]")
@@ -112,34 +114,13 @@ def points(study: dict) -> list[dict]:
 
 
 def validate_point(p: dict, where: str) -> None:
-    """Cheap checks of every setting before anything runs (names, ranges)."""
-    from ..network import NETWORKS
-    from ..policy import check_policy
-    from ..population import check_strategy, parse_population
-    from ..prompts import check_order, check_style
-    from ..scenario import BUILTIN
-
-    check_strategy(p.get("strategy", "empirical"))
-    check_style(p.get("prompt_style", "value_prompt"))
-    check_order(p.get("option_order", "ascending"))
-    check_policy(p.get("policy", "llm"))
-    parse_population(p.get("population", "DE_ESS9"))
-    sc = str(p.get("scenario", "ess21"))
-    if sc not in BUILTIN and not sc.endswith(".py"):
-        raise unknown("scenario", sc, BUILTIN)
-    net = str(p.get("network", "none"))
-    if net not in NETWORKS and not Path(net).is_file():
-        raise unknown("network", net, NETWORKS)
-    n = p.get("n_agents", 30)
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise PopsimError(f"{where}: n_agents must be a positive whole number, got {n!r}")
-    t = p.get("temperature", 1.0)
-    if not isinstance(t, (int, float)) or not 0 <= t <= 2:
-        raise PopsimError(f"{where}: temperature must be a number in [0, 2], got {t!r}")
-    if not isinstance(p.get("seed", 0), int):
-        raise PopsimError(f"{where}: seed must be a whole number, got {p.get('seed')!r}")
-    if p.get("backend", "embedded") not in ("embedded", "openai", "scripted"):
-        raise unknown("backend", p.get("backend"), ("embedded", "openai", "scripted"))
+    """Cheap checks of every setting before anything runs: the same check as the command line's and the page's
+    (`popsim.parameters`), the message prefixed with the study file."""
+    for key, value in p.items():
+        try:
+            check(key, value)
+        except PopsimError as exc:
+            raise PopsimError(f"{where}: {key} = {value!r}: {exc}") from None
 
 
 def slug(point: dict) -> str:
@@ -171,7 +152,7 @@ def run_point(task: dict) -> dict:
         bopts.setdefault("n_threads", task["threads"])
     try:
         execute(out, scenario=scenario, backend=backend, backend_options=bopts, cache_path=task.get("cache"),
-                progress=False, overwrite=True, rng=seed, figures=False, scenario_options=task.get("scenario_options") or {},
+                refresh=bool(task.get("refresh")), progress=False, overwrite=True, rng=seed, figures=False, scenario_options=task.get("scenario_options") or {},
                 network_options=task.get("network_options") or {}, **kwargs)
         return {"id": out.name, "status": "done", "seconds": round(time.time() - started, 2), "error": None}
     except PopsimError as exc:
@@ -238,8 +219,11 @@ def run_sweep(study: str | Path | dict, *, out: str | Path | None = None, worker
     spec = load_study(study)
     root = Path(out or spec.get("out") or Path("runs") / spec.get("name", "sweep"))
     root.mkdir(parents=True, exist_ok=True)
-    (root / "study.json").write_text(json.dumps(spec, indent=2, default=str), encoding="utf-8")
     workers = int(workers or spec.get("workers") or os.cpu_count() or 1)
+    if executor not in EXECUTORS:
+        raise unknown("executor", executor, EXECUTORS)
+    record = {**spec, "workers": workers, "executor": executor, "address": address}
+    (root / "study.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     from ..cache import default_cache_path
 
     cache_path = Path(cache or spec.get("cache") or default_cache_path())
@@ -272,10 +256,12 @@ def rebuild(root: str | Path) -> Path:
 
 
 def _summarise(root: Path, spec: dict, pts: list[dict], status: pd.DataFrame) -> None:
+    from .. import analysis
+
     table = collect(root, pts)
     table.to_csv(root / "results.csv", index=False)
     by = [k for k in spec["grid"] if k != "seed"]
-    summary = summarize(table, by)
+    summary = analysis.summarize_seeds(table, by)
     summary.to_csv(root / "summary.csv", index=False)
     (root / "summary.md").write_text(summary_markdown(spec, summary, status), encoding="utf-8")
     if len(summary):
@@ -287,32 +273,15 @@ def collect(root: Path, pts: list[dict]) -> pd.DataFrame:
     rows = []
     for p in pts:
         d = root / "runs" / slug(p)
-        mfile = d / "metrics.json"
-        if not mfile.exists():
+        if not (d / "metrics.json").exists():
             continue
-        head = json.loads(mfile.read_text())["headline"]
+        try:
+            head = Metrics.load(d).headline.as_dict()
+        except PopsimError:  # a record of an older popsim: rebuilt from the run's own tables
+            head = build_report(d, figures=False).headline.as_dict()
         for metric, value in head.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value is not None:
                 rows.append({"run": d.name, **{k: p.get(k) for k in p}, "metric": metric, "value": float(value)})
-    return pd.DataFrame(rows)
-
-
-def summarize(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Per setting and metric: mean over seeds with a 95% t interval (n seeds, SD)."""
-    from scipy import stats
-
-    if table.empty:
-        return pd.DataFrame()
-    keys = [k for k in by if k in table] + ["metric"]
-    rows = []
-    for key, g in table.groupby(keys, dropna=False, sort=False):
-        v = g["value"].dropna().to_numpy()
-        n = len(v)
-        m = float(v.mean()) if n else float("nan")
-        sd = float(v.std(ddof=1)) if n > 1 else float("nan")
-        half = float(stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)) if n > 1 else float("nan")
-        rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))), "n_seeds": n, "mean": m,
-                     "sd": sd, "low": m - half, "high": m + half})
     return pd.DataFrame(rows)
 
 
@@ -323,7 +292,9 @@ def summary_markdown(spec: dict, summary: pd.DataFrame, status: pd.DataFrame) ->
          f"grid: {', '.join(f'{k} = {v}' for k, v in spec['grid'].items())}. Runs: {len(status)} "
          f"({(status['status'] == 'done').sum()} run now, {(status['status'] == 'reused').sum()} reused, "
          f"{(status['status'] == 'failed').sum()} failed).", "",
-         "Each cell: mean over seeds with the 95% t interval across seeds. Metrics: structure_r = Pearson r of the "
+         "Each cell: mean over seeds with a 95% t interval across seeds, on the Fisher z scale for correlations and "
+         "the logit scale for shares and distances in [0, 1], so it stays in range (`popsim.analysis.METRIC_KINDS`). "
+         "Metrics: structure_r = Pearson r of the "
          "45 centered value correlations vs the human sample (noise ceiling 0.94-0.97); randall_ci = circular-order "
          "correspondence index (DE_ESS9: 0.797); items_js / behaviour_js = mean Jensen-Shannon distance of the value "
          "item / attitude item answer distributions from the human ones (0 = same); value_behaviour_r = cell-wise r "
@@ -343,12 +314,8 @@ def summary_markdown(spec: dict, summary: pd.DataFrame, status: pd.DataFrame) ->
                           else f"{r['mean']:.3f}")
         row["seeds"] = int(g["n_seeds"].max())
         wide.append(row)
-    df = pd.DataFrame(wide)
-    cols = list(df.columns)
-    L += ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for rec in df.to_dict("records"):
-        L.append("| " + " | ".join("" if (isinstance(v, float) and np.isnan(v)) else str(v) for v in rec.values()) + " |")
-    L += ["", "![summary](summary.png)", "", "Tidy results: `results.csv` (one row per run x metric); per setting: "
+    L += table_lines(pd.DataFrame(wide), digits=None, missing="")  # settings as given; a metric a run lacks: blank
+    L += ["![summary](summary.png)", "", "Tidy results: `results.csv` (one row per run x metric); per setting: "
           "`summary.csv`; run folders: `runs/`."]
     return "\n".join(L)
 

@@ -1,0 +1,261 @@
+"""Confidence intervals: bootstrap over agents (one run) and across seeds (several runs).
+
+Every interval a report shows comes from here. Within a run, agents are resampled with
+`scipy.stats.bootstrap`; across seeds, the mean of a metric gets a t interval on the scale where
+the metric is unbounded (Fisher z for correlations, logit for proportions, log for positive
+numbers), so no interval leaves the metric's range. `METRIC_KINDS` is the one table saying which
+kind each headline metric is. Methods, their choice per statistic and citations: `docs/analysis.md`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+from ..errors import PopsimError, unknown
+from ._tables import check_count, check_level, rng_from
+
+#: the range of each kind of metric and the transform that makes it unbounded
+KINDS = ("correlation", "proportion", "positive", "unbounded")
+#: headline metrics (metrics.json "headline") -> kind; a metric not listed is "unbounded"
+METRIC_KINDS: dict[str, str] = {
+    # Pearson r and other indices in [-1, 1]: Fisher z (atanh); atanh(x) = logit((1 + x) / 2) / 2
+    "means_r": "correlation", "profile_r": "correlation", "structure_r": "correlation",
+    "structure_r_low": "correlation", "structure_r_high": "correlation", "tucker_phi": "correlation",
+    "value_behaviour_r": "correlation", "randall_ci": "correlation",
+    # shares and distances in [0, 1]: logit
+    "validity_mean": "proportion", "hit_rate": "proportion", "procrustes": "proportion", "items_js": "proportion",
+    "behaviour_js": "proportion", "value_behaviour_sign": "proportion", "game_mean_share": "proportion",
+    # non-negative numbers: log
+    "means_abs_diff": "positive", "missing": "positive", "manipulation_significant": "positive",
+    # differences and slopes: no bound
+    "manipulation_diff_expected": "unbounded", "manipulation_d": "unbounded", "game_slope": "unbounded",
+}
+BOOTSTRAP_METHODS = ("percentile", "BCa", "expected")
+#: BCa's jackknife evaluates the statistic n times (quadratic for a mean); above this many agents in a
+#: sample the percentile interval is used instead (BCa's corrections shrink as 1 / sqrt(n))
+BCA_MAX_N = 5000
+_BATCH_CELLS = 20_000_000  # values held per batch of resamples (memory: 8 bytes each)
+_EPS = 1e-9  # values exactly at a bound are moved this far inside before a transform
+
+
+def metric_kind(metric: str) -> str:
+    """The kind of a headline metric (`METRIC_KINDS`; "unbounded" for a metric not listed)."""
+    return METRIC_KINDS.get(metric, "unbounded")
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise unknown("metric kind", kind, KINDS)
+    return kind
+
+
+def to_unbounded(x, kind: str) -> np.ndarray:
+    """The transform of `kind`: atanh (correlation), logit (proportion), log (positive), identity."""
+    x = np.asarray(x, dtype=float)
+    if kind == "correlation":
+        return np.arctanh(np.clip(x, -1 + _EPS, 1 - _EPS))
+    if kind == "proportion":
+        p = np.clip(x, _EPS, 1 - _EPS)
+        return np.log(p / (1 - p))
+    if kind == "positive":
+        return np.log(np.clip(x, _EPS, None))
+    return x
+
+
+def from_unbounded(z, kind: str) -> np.ndarray:
+    """The inverse of `to_unbounded`."""
+    z = np.asarray(z, dtype=float)
+    if kind == "correlation":
+        return np.tanh(z)
+    if kind == "proportion":
+        return 1 / (1 + np.exp(-z))
+    if kind == "positive":
+        return np.exp(z)
+    return z
+
+
+def _slope(m: float, kind: str) -> float:
+    """d to_unbounded / dx at m (the delta method's factor)."""
+    if kind == "correlation":
+        return 1 / (1 - m * m)
+    if kind == "proportion":
+        return 1 / (m * (1 - m))
+    if kind == "positive":
+        return 1 / m
+    return 1.0
+
+
+def _rows(x):
+    """(take(idx) for row indices, number of rows) of an array or a table."""
+    if isinstance(x, (pd.DataFrame, pd.Series)):
+        return (lambda idx: x.iloc[idx]), len(x)
+    a = np.asarray(x)
+    if a.ndim == 0:
+        raise PopsimError("bootstrap_ci needs an array or table with one row per agent, got a scalar")
+    return (lambda idx: a[idx]), len(a)
+
+
+def _bootstrap(data, statistic, **kwargs):
+    """`scipy.stats.bootstrap`, quiet where BCa is undefined or a resample's statistic is NaN (the callers
+    fall back to the percentile interval, or leave such resamples out, and document it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", _st.DegenerateDataWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _st.bootstrap(data, statistic, **kwargs)
+
+
+def bootstrap_ci(x, statistic: Callable, *, n_boot: int = 1000, level: float = 0.95, method: str = "percentile",
+                 kind: str = "unbounded", vectorized: bool = False, rng=None) -> tuple[float, float, float]:
+    """Bootstrap confidence interval of `statistic(x)`, resampling rows (agents) with `scipy.stats.bootstrap`.
+
+    Parameters
+    ----------
+    x : numpy array or pandas DataFrame/Series, rows = agents
+    statistic : callable taking an object like `x` (its rows resampled) and returning a number; with
+        `vectorized=True` (numpy `x` only) it takes an array of shape (..., *x.shape), extra leading
+        batch axes, and returns one number per batch element, shape (...): e.g. for a 1-D `x`,
+        `lambda d: d.mean(axis=-1)`
+    n_boot : number of bootstrap resamples
+    level : confidence level of the two-sided interval
+    method : "percentile" (Efron & Tibshirani 1993, ch. 13), "BCa" (bias-corrected and accelerated,
+        Efron 1987; falls back to the percentile interval where BCa is undefined, every resample on one
+        side of the estimate, or where some resamples gave NaN, and above `BCA_MAX_N` agents), or "expected" (the basic interval, Davison & Hinkley 1997 eq. 5.6, of
+        the statistic's expected value at this number of agents, on the scale of `kind`: see
+        `docs/analysis.md`; for statistics that sampling noise biases, such as correlations of
+        correlation matrices, where the other two can exclude their own estimate)
+    kind : the statistic's range for method "expected" (`KINDS`); the interval stays inside it
+    rng : None (unseeded), an int seed, or a `numpy.random.Generator`; an int makes it reproducible
+
+    Returns
+    -------
+    (estimate, low, high): `statistic(x)` on the full data and the interval. Resamples on which the
+    statistic is NaN are left out. Data whose every resample gives the estimate give (est, est, est).
+    """
+    n_boot = check_count("n_boot", n_boot, 1)
+    level = check_level(level)
+    if method not in BOOTSTRAP_METHODS:
+        raise unknown("bootstrap method", method, BOOTSTRAP_METHODS)
+    kind = _check_kind(kind)
+    take, n = _rows(x)
+    if n < 2:
+        raise PopsimError(f"bootstrap_ci needs at least 2 rows (agents) to resample, got {n}")
+    estimate = float(statistic(x))
+    if vectorized:
+        def stat(idx, axis=-1):
+            return statistic(take(idx))
+    else:
+        def stat(idx):
+            return float(statistic(take(idx)))
+    width = int(np.prod(np.shape(x)[1:], dtype=int)) if vectorized else 1
+    batch = max(1, min(100, _BATCH_CELLS // max(1, n * width)))
+    bca = method == "BCa" and n <= BCA_MAX_N
+    direct = vectorized and not isinstance(x, (pd.DataFrame, pd.Series)) and np.ndim(x) == 1
+    # a 1-D array is resampled by scipy itself (the same draws as resampling its row numbers, one copy fewer)
+    res = _bootstrap((np.asarray(x),) if direct else (np.arange(n),),
+                     (lambda d, axis=-1: statistic(d)) if direct else stat, n_resamples=n_boot,
+                     vectorized=vectorized, batch=batch, method="BCa" if bca else "percentile",
+                     confidence_level=level, rng=rng_from(rng))
+    boots = np.asarray(res.bootstrap_distribution, dtype=float)
+    finite = boots[np.isfinite(boots)]
+    if finite.size == 0:
+        raise PopsimError("the statistic was NaN on every bootstrap resample; check that the data vary")
+    if np.ptp(finite) == 0:
+        return estimate, float(min(estimate, finite[0])), float(max(estimate, finite[0]))
+    tail = [50 * (1 - level), 50 * (1 + level)]
+    if method == "expected":
+        z, ze = to_unbounded(finite, kind), to_unbounded(estimate, kind)
+        zl, zh = np.percentile(z, tail)
+        low, high = from_unbounded([ze + z.mean() - zh, ze + z.mean() - zl], kind)
+        return estimate, float(low), float(high)
+    low, high = res.confidence_interval
+    if finite.size < boots.size or not (np.isfinite(low) and np.isfinite(high)):
+        low, high = np.percentile(finite, tail)
+    return estimate, float(low), float(high)
+
+
+def mean_difference_ci(a, b, *, n_boot: int = 1000, level: float = 0.95, method: str = "BCa",
+                       rng=None) -> tuple[float, float]:
+    """Bootstrap CI of mean(a) - mean(b), resampling within each group (`scipy.stats.bootstrap`, two
+    independent samples). `method`: "BCa" (default) or "percentile"; BCa falls back to the percentile
+    interval where it is undefined and when a group has more than `BCA_MAX_N` agents. Returns (low, high); (diff, diff) when no resample varies."""
+    level = check_level(level)
+    n_boot = check_count("n_boot", n_boot, 1)
+    if method not in ("percentile", "BCa"):
+        raise unknown("bootstrap method", method, ("percentile", "BCa"))
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.size < 2 or b.size < 2:
+        raise PopsimError("mean_difference_ci needs at least 2 values in each group")
+
+    def diff(x, y, axis=-1):
+        return x.mean(axis=axis) - y.mean(axis=axis)
+
+    if max(a.size, b.size) > BCA_MAX_N:
+        method = "percentile"
+    res = _bootstrap((a, b), diff, n_resamples=n_boot, vectorized=True, paired=False,
+                     batch=max(1, min(200, _BATCH_CELLS // (a.size + b.size))), method=method,
+                     confidence_level=level, rng=rng_from(rng))
+    boots = np.asarray(res.bootstrap_distribution, dtype=float)
+    if np.ptp(boots) == 0:
+        return float(boots[0]), float(boots[0])
+    low, high = res.confidence_interval
+    if not (np.isfinite(low) and np.isfinite(high)):
+        low, high = np.percentile(boots, [50 * (1 - level), 50 * (1 + level)])
+    return float(low), float(high)
+
+
+def seed_interval(values, kind: str = "unbounded", *, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of a metric over seeds (independent runs) with a t interval that respects the metric's range.
+
+    The interval is mean +- t(level, n-1) * SE on the scale of `kind` (`to_unbounded`), centred on the
+    transformed mean, with the SE carried over by the delta method (SE * derivative of the transform at
+    the mean), then mapped back: for "unbounded" this is the textbook t interval; for the others it
+    stays inside (-1, 1), (0, 1) or (0, inf) and always contains the mean.
+    Returns (mean, low, high); low and high are NaN with fewer than 2 values, equal to the mean when
+    the values do not vary. NaN values are dropped.
+    """
+    kind = _check_kind(kind)
+    level = check_level(level)
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    n = v.size
+    m = float(v.mean()) if n else float("nan")
+    if n < 2:
+        return m, float("nan"), float("nan")
+    sd = float(v.std(ddof=1))
+    if sd == 0:
+        return m, m, m
+    half = float(_st.t.ppf((1 + level) / 2, n - 1)) * sd / np.sqrt(n)
+    if kind == "unbounded":
+        return m, m - half, m + half
+    z = float(to_unbounded(m, kind))
+    low, high = from_unbounded([z - half * _slope(m, kind), z + half * _slope(m, kind)], kind)
+    return m, float(low), float(high)
+
+
+def summarize_seeds(table: pd.DataFrame, by: list[str], *, level: float = 0.95) -> pd.DataFrame:
+    """Per setting and metric: the mean over seeds with a `level` interval (`seed_interval`).
+
+    Input: tidy, one row per run x metric, columns `by` (the settings), metric, value.
+    Output: columns `by` (those present), metric, kind (`METRIC_KINDS`), n_seeds, mean, sd (across
+    seeds), low, high; groups in input order. Empty input gives an empty table.
+    """
+    if table.empty:
+        return pd.DataFrame()
+    if not {"metric", "value"} <= set(table.columns):
+        raise PopsimError("table must be tidy with columns metric and value (one row per run x metric)")
+    keys = [k for k in by if k in table] + ["metric"]
+    rows = []
+    for key, g in table.groupby(keys, dropna=False, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        metric = key[-1]
+        v = pd.to_numeric(g["value"], errors="coerce").dropna().to_numpy(float)
+        kind = metric_kind(str(metric))
+        m, low, high = seed_interval(v, kind, level=level)
+        rows.append({**dict(zip(keys, key)), "kind": kind, "n_seeds": int(v.size), "mean": m,
+                     "sd": float(v.std(ddof=1)) if v.size > 1 else float("nan"), "low": low, "high": high})
+    return pd.DataFrame(rows)

@@ -1,0 +1,362 @@
+"""A run's record of numbers (`metrics.json`), typed: a schema version and one dataclass per section.
+
+`evaluation.evaluate` computes the numbers; `Metrics.from_dict` types them and `Metrics.load(run_folder)` reads them
+back, so every reader (the report, comparisons, sweeps, the replication, the demo, the page) uses attributes
+(`m.values.agreement.pearson_r`), not nested string keys. A section a run does not have is None. A record of
+another schema version, or a file that is not a popsim record, is refused with a one-line error that says how to
+rebuild it (`popsim report RUN` rebuilds every number from the run's tables). Keys a section does not declare are
+kept in its `extra` (and written back), so nothing a newer writer adds is lost.
+
+Tables of the record (lists of row dicts) are `Rows`: `rows.frame()` is the tidy DataFrame.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import PopsimError
+
+#: version of the metrics.json layout this popsim writes and reads (records without one are from before 2)
+SCHEMA = 2
+
+
+class Rows(list):
+    """A table of the record: a list of row dicts."""
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a DataFrame; None (JSON null) is NaN in numeric columns."""
+        df = pd.DataFrame(list(self))
+        for c in df.columns:
+            if df[c].map(lambda x: x is None or (isinstance(x, (int, float)) and not isinstance(x, bool))).all():
+                df[c] = pd.to_numeric(df[c], errors="coerce")
+        return df
+
+
+@dataclass(kw_only=True)
+class Section:
+    """Base of every section: typed fields (None where a run has no such number) and the undeclared rest."""
+
+    extra: dict = field(default_factory=dict)
+    #: the declared keys the source had (a key written as null is written back as null)
+    present: frozenset = field(default=frozenset(), repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "metrics.json"):
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            raise PopsimError(f"{where} is not a table in the record; rebuild the run's metrics with popsim report RUN")
+        hints = _hints(cls)
+        known = {f.name for f in fields(cls)} - {"extra", "present"}
+        kwargs = {name: _typed(hints[name], data[name], f"{where}.{name}") for name in known if name in data}
+        return cls(**kwargs, extra={k: v for k, v in data.items() if k not in known},
+                   present=frozenset(k for k in data if k in known))
+
+    def to_dict(self) -> dict:
+        out = {}
+        for f in fields(self):
+            if f.name in ("extra", "present"):
+                continue
+            value = getattr(self, f.name)
+            if value is not None or f.name in self.present:
+                out[f.name] = value.to_dict() if isinstance(value, Section) else (
+                    list(value) if isinstance(value, Rows) else value)
+        return {**out, **self.extra}
+
+
+@lru_cache(maxsize=None)
+def _hints(cls) -> dict:
+    return typing.get_type_hints(cls)
+
+
+def _typed(hint, value, where: str):
+    """A raw JSON value as the field's type: a Section, Rows, or the value itself."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union \
+        else (hint,)
+    for t in options:
+        if isinstance(t, type) and issubclass(t, Section):
+            return t.from_dict(value, where)
+        if t is Rows:
+            return None if value is None else Rows(value)
+    return value
+
+
+# ------------------------------------------------------------------------------------------ sections
+
+
+@dataclass(kw_only=True)
+class RunInfo(Section):
+    """What the run was (its identity, as config.json has it) and how it went."""
+
+    scenario: str | None = None
+    n_agents: int | None = None
+    population: str | None = None
+    strategy: str | None = None
+    prompt_style: str | None = None
+    policy: str | None = None
+    temperature: float | None = None
+    option_order: str | None = None
+    template_variant: int | None = None
+    network: str | None = None
+    seed: int | None = None
+    backend: str | None = None
+    model: str | None = None
+    country: str | None = None
+    female_share: float | None = None
+    no_dominant_share: float | None = None
+    scenario_options: dict | None = None
+    network_options: dict | None = None
+    backend_detail: dict | None = None
+    engine: dict | None = None
+    seconds: float | None = None
+    population_record: dict | None = None
+
+
+@dataclass(kw_only=True)
+class Validity(Section):
+    mean: float | None = None
+    low: float | None = None
+    high: float | None = None
+    median: float | None = None
+    share_below_half: float | None = None
+    n_asks: int | None = None
+
+
+@dataclass(kw_only=True)
+class Answers(Section):
+    n: int | None = None
+    missing: int | None = None
+    missing_reasons: dict | None = None
+    methods: dict | None = None
+    validity: Validity | None = None
+
+
+@dataclass(kw_only=True)
+class ManipulationSummary(Section):
+    values_primed: int | None = None
+    values_testable: int | None = None
+    baseline: str | None = None
+    mean_diff: float | None = None
+    mean_d: float | None = None
+    mean_diff_expected: float | None = None
+    mean_d_human: float | None = None
+    n_significant: int | None = None
+    mean_hit_rate: float | None = None
+    twin_mean_diff: float | None = None
+
+
+@dataclass(kw_only=True)
+class ProfileRecovery(Section):
+    n_agents: int | None = None
+    n_valid: int | None = None
+    mean_r: float | None = None
+    median_r: float | None = None
+    fisher_mean_r: float | None = None
+    share_positive: float | None = None
+
+
+@dataclass(kw_only=True)
+class Agreement(Section):
+    """Structure agreement of the simulated value correlations with a human sample's."""
+
+    sample: str | None = None
+    n_cells: int | None = None
+    pearson_r: float | None = None
+    pearson_low: float | None = None
+    pearson_high: float | None = None
+    spearman_rho: float | None = None
+    mantel_p: float | None = None
+    tucker_phi: float | None = None
+    procrustes_disparity: float | None = None
+    procrustes_p: float | None = None
+    n_perm: int | None = None
+
+
+@dataclass(kw_only=True)
+class Randall(Section):
+    """RANDALL correspondence index of the circular order (with its interval when simulated)."""
+
+    ci: float | None = None
+    low: float | None = None
+    high: float | None = None
+    agreements: int | None = None
+    violations: int | None = None
+    ties: int | None = None
+    predictions: int | None = None
+    p: float | None = None
+    n_perm: int | None = None
+    error: str | None = None
+
+
+@dataclass(kw_only=True)
+class Values(Section):
+    """Measured values: means, the manipulation check, structure, reliability."""
+
+    instrument: str | None = None
+    n_scored: int | None = None
+    means: Rows | None = None
+    manipulation: Rows | None = None
+    manipulation_summary: ManipulationSummary | None = None
+    manipulation_error: str | None = None
+    profile_recovery: ProfileRecovery | None = None
+    profile_recovery_error: str | None = None
+    correlations: dict | None = None  # {"simulated": {...}, "human": {...}} 10 x 10, by value code
+    agreement: Agreement | None = None
+    agreement_all: Rows | None = None
+    agreement_error: str | None = None
+    randall: Randall | None = None
+    randall_human: Randall | None = None
+    noise_ceiling: Rows | None = None
+    angular_order: list | None = None
+    structure_error: str | None = None
+    reliability: Rows | None = None
+
+
+@dataclass(kw_only=True)
+class ItemsSummary(Section):
+    n_items: int | None = None
+    mean_wasserstein: float | None = None
+    mean_jensen_shannon: float | None = None
+    mean_abs_mean_diff: float | None = None
+
+
+@dataclass(kw_only=True)
+class Items(Section):
+    """The value items' answer distributions against the human ones."""
+
+    sample: str | None = None
+    table: Rows | None = None
+    summary: ItemsSummary | None = None
+    error: str | None = None
+
+
+@dataclass(kw_only=True)
+class ValueBehaviourSummary(Section):
+    n_cells: int | None = None
+    pearson_r: float | None = None
+    mean_abs_diff: float | None = None
+    sign_agreement: float | None = None
+    n_significant: int | None = None
+    alpha: float | None = None
+
+
+@dataclass(kw_only=True)
+class Behaviour(Section):
+    """Attitude and behaviour items: distributions and value-behaviour correlations."""
+
+    items: Rows | None = None
+    items_summary: ItemsSummary | None = None
+    items_error: str | None = None
+    value_behaviour: Rows | None = None
+    value_behaviour_summary: ValueBehaviourSummary | None = None
+    value_behaviour_error: str | None = None
+
+
+@dataclass(kw_only=True)
+class Game(Section):
+    outcome: str | None = None
+    endowment: float | None = None
+    rounds: int | None = None
+    mean_share: float | None = None
+    low: float | None = None
+    high: float | None = None
+    per_round: Rows | None = None
+    slope_per_round: float | None = None
+    human_reference: dict | None = None
+    expected_signs: dict | None = None
+    value_correlations: Rows | None = None
+    signs_as_expected: int | None = None
+    signs_tested: int | None = None
+
+
+@dataclass(kw_only=True)
+class Statements(Section):
+    endorsement: dict | None = None  # prime -> dimension -> mean endorsement
+    n_statements: int | None = None
+
+
+@dataclass(kw_only=True)
+class Headline(Section):
+    """The few numbers a comparison shows (None where a run has no such number)."""
+
+    validity_mean: float | None = None
+    means_r: float | None = None
+    means_abs_diff: float | None = None
+    missing: int | None = None
+    manipulation_diff_expected: float | None = None
+    manipulation_d: float | None = None
+    manipulation_significant: int | None = None
+    hit_rate: float | None = None
+    profile_r: float | None = None
+    structure_r: float | None = None
+    structure_r_low: float | None = None
+    structure_r_high: float | None = None
+    tucker_phi: float | None = None
+    procrustes: float | None = None
+    randall_ci: float | None = None
+    items_js: float | None = None
+    behaviour_js: float | None = None
+    value_behaviour_r: float | None = None
+    value_behaviour_sign: float | None = None
+    game_mean_share: float | None = None
+    game_slope: float | None = None
+    game_signs: str | None = None
+
+    def as_dict(self) -> dict:
+        """Every headline metric by name (None included), in the declared order."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("extra", "present")} | self.extra
+
+
+@dataclass(kw_only=True)
+class Metrics(Section):
+    """The whole record of a run (metrics.json)."""
+
+    schema: int = SCHEMA
+    run: RunInfo | None = None
+    human_sample: str | None = None
+    answers: Answers | None = None
+    values: Values | None = None
+    items: Items | None = None
+    behaviour: Behaviour | None = None
+    game: Game | None = None
+    statements: Statements | None = None
+    headline: Headline | None = None
+    intervals: dict | None = None  # section -> how its intervals were computed
+    figures: dict | None = None  # figure name -> path inside the run folder
+
+    @classmethod
+    def load(cls, run_folder: str | Path) -> "Metrics":
+        """The record of a run folder; a missing, damaged, older or foreign record is a one-line error."""
+        folder = Path(run_folder)
+        path = folder / "metrics.json"
+        fix = f"rebuild it from the run's tables with: popsim report {folder}"
+        if not path.is_file():
+            raise PopsimError(f"{folder} has no metrics.json; {fix}")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise PopsimError(f"{path} is damaged ({exc}); {fix}") from None
+        return cls.of(data, str(path), fix)
+
+    @classmethod
+    def of(cls, data: Any, where: str = "metrics", fix: str = "rebuild it with popsim report RUN") -> "Metrics":
+        """A record from its dict, checked: it must be a popsim record of this schema version."""
+        if not isinstance(data, dict) or "headline" not in data or "run" not in data:
+            raise PopsimError(f"{where} is not a popsim run record; {fix}")
+        version = data.get("schema", 1)
+        if version != SCHEMA:
+            raise PopsimError(f"{where} has metrics schema {version} (this popsim reads schema {SCHEMA}); {fix}")
+        return cls.from_dict(data, where)
+
+    def save(self, run_folder: str | Path) -> Path:
+        path = Path(run_folder) / "metrics.json"
+        path.write_text(json.dumps(self.to_dict(), indent=2, default=str), encoding="utf-8")
+        return path
