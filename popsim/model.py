@@ -22,6 +22,7 @@ from .network import build_network
 from .parameters import check_all
 from .policy import Answer, LLMPolicy, ReferencePolicy
 from .population import country_name, draw_population
+from .population.respondents import DEMOGRAPHICS
 from .scenario import call as call_scenario, load_scenario
 from .seeds import stream
 from .values import CODES10, ValueProfile
@@ -105,11 +106,12 @@ class PopulationModel(mesa.Model):
         self.population = pop
         responses = pop.responses.set_index("agent")
         twins = responses.to_dict("index") if len(responses.columns) else {}
+        demo = [d for d in DEMOGRAPHICS if d in pop.agents.columns]  # real respondents' (strategy respondents)
         for row in pop.agents.itertuples(index=False):
             prof = ValueProfile(tuple(float(getattr(row, c)) for c in CODES10), float(row.mrat))
             resp = twins.get(row.agent)
             ValueAgent(self, index=int(row.agent), profile=prof, prime=row.prime or None, gender=row.gender,
-                       respondent=resp)
+                       respondent=resp, demographics={d: getattr(row, d) for d in demo})
         self.ordered_agents = sorted(self.agents, key=lambda a: a.index)
         self.graph = build_network(network, self.ordered_agents, rng=self.stream("network"),
                                    **(network_options or {}))

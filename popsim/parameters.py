@@ -26,6 +26,13 @@ def _owner(module: str, name: str) -> Callable[[], tuple[str, ...]]:
     return read
 
 
+def _sample_names() -> tuple[str, ...]:
+    """The shipped samples and those imported into the data folder (read when asked: imports come and go)."""
+    from .datasets import sample_names
+
+    return sample_names()
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One setting. `kind` is int, float, str or bool; `choices` reads the allowed names from their owner;
@@ -118,8 +125,8 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
     # ------------------------------------------------------------------ population
     P("n_agents", "--agents", "population", int, 30, "number of agents", "Number of agents", low=1),
     P("population", "--population", "population", str, "DE_ESS9",
-      "the human sample the profiles come from: a shipped sample, or ESS11:<country>[@<sample>]",
-      "the Population sample", choices=_owner("datasets", "SAMPLES"), noun="population"),
+      "the human sample the profiles come from: a shipped or imported sample (popsim data list), or "
+      "ESS11:<country>[@<sample>]", "the Population sample", choices=_sample_names, noun="population"),
     P("strategy", "--strategy", "population", str, "empirical", "how agents are drawn (see docs/populations.md)",
       "the Strategy", choices=_owner("population", "STRATEGIES"), noun="strategy"),
     P("no_dominant_share", "--no-dominant-share", "population", float, None,

@@ -74,7 +74,7 @@ def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -
         m["items"] = items
     beh_items = run.config.get("scenario", {}).get("behaviour_items") or []
     if beh_items:
-        m["behaviour"] = _behaviour_section(run, beh_items, n_boot, seed)
+        m["behaviour"] = _behaviour_section(run, beh_items, n_boot, seed, sample)
     if run.config.get("scenario", {}).get("outcome"):
         m["game"] = _game_section(run, n_boot, seed)
     if run.config.get("scenario", {}).get("statements"):
@@ -254,11 +254,18 @@ def twin_centered(run: Run) -> pd.DataFrame | None:
 # ------------------------------------------------------------------------------------------ behaviour
 
 
-def _behaviour_section(run: Run, items: list[str], n_boot: int, seed: int) -> dict:
+def outcome_sample(sample: str) -> str:
+    """The human sample the outcomes are compared with: the run's own when its tables hold outcomes (DE_ESS9, an
+    imported sample with outcomes), else DE_ESS9 (the only shipped sample with the ESS round 9 questions)."""
+    return sample if datasets.outcome_items(sample) else "DE_ESS9"
+
+
+def _behaviour_section(run: Run, items: list[str], n_boot: int, seed: int, sample: str = "DE_ESS9") -> dict:
     a = run.answers[run.answers["item"].isin(items)]
-    out: dict = {}
-    comp, err = _safe(analysis.compare_distributions, a[["agent", "item", "answer"]], analysis.attitude_item_shares(),
-                      n_boot=n_boot, seed=seed)
+    human = outcome_sample(sample)
+    out: dict = {"sample": human}
+    comp, err = _safe(analysis.compare_distributions, a[["agent", "item", "answer"]],
+                      analysis.attitude_item_shares(human), n_boot=n_boot, seed=seed)
     if comp is not None:
         out["items"] = _records(comp)
         out["items_summary"] = {"mean_jensen_shannon": _f(comp["jensen_shannon"].mean()),
@@ -270,7 +277,7 @@ def _behaviour_section(run: Run, items: list[str], n_boot: int, seed: int) -> di
         beh = a.pivot_table(index="agent", columns="item", values="answer", aggfunc="first")
         vb, err = _safe(analysis.value_behaviour_correlations, cen, beh)
         if vb is not None:
-            res, err = _safe(analysis.compare_value_behaviour, vb)
+            res, err = _safe(analysis.compare_value_behaviour, vb, datasets.value_behavior_correlations(human))
             if res is not None:
                 cells, summ = res
                 out["value_behaviour"] = _records(cells)

@@ -15,7 +15,7 @@ from .run_folder import Run
 
 def n_human(sample: str) -> int:
     """Respondents of a human sample (scored)."""
-    return int(datasets.sample_sizes().set_index("sample").loc[sample, "n_scored"])
+    return int(datasets.sample_sizes(sample)["n_scored"].iloc[0])
 
 
 def make_figures(run: Run, m: Metrics, folder: Path) -> dict[str, Path]:
