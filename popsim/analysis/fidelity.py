@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..errors import PopsimError
 from ._tables import check_count, rng_from, wide_answers
+from .intervals import bootstrap_ci
 
 PREDICTORS = ("agent", "population mean", "random respondent")
 PER_AGENT = ("agent", "predictor", "n_items", "accuracy", "mae", "r")
@@ -84,7 +85,8 @@ def individual_fidelity(sim, truth, *, respondent: pd.Series | None = None, grou
     Output (per_agent, summary):
       per_agent: agent, predictor (agent, population mean, random respondent), n_items, accuracy, mae, r
       summary: one row per predictor: n_agents, accuracy, mae, r (means over agents; r over agents where it
-        is defined, n_r of them), each with a percentile bootstrap 95% CI over agents (`n_boot` resamples).
+        is defined, n_r of them), each with a percentile bootstrap 95% CI over agents (`n_boot` resamples,
+        `bootstrap_ci`).
     """
     n_boot = check_count("n_boot", n_boot, 1)
     s, t = wide_answers(sim, name="sim"), wide_answers(truth, name="truth")
@@ -127,10 +129,7 @@ def individual_fidelity(sim, truth, *, respondent: pd.Series | None = None, grou
 
 
 def _mean_ci(x: np.ndarray, n_boot: int, gen) -> tuple[float, float, float]:
-    if x.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    if x.size == 1:
-        return float(x[0]), float("nan"), float("nan")
-    boots = x[gen.integers(0, x.size, (n_boot, x.size))].mean(axis=1)
-    low, high = np.percentile(boots, [2.5, 97.5])
-    return float(x.mean()), float(low), float(high)
+    """Mean over agents with its percentile bootstrap 95% interval (`intervals.bootstrap_ci`)."""
+    if x.size < 2:
+        return (float(x[0]) if x.size else float("nan")), float("nan"), float("nan")
+    return bootstrap_ci(x, lambda d: d.mean(axis=-1), n_boot=n_boot, vectorized=True, rng=gen)

@@ -6,7 +6,8 @@ subgroup is compared only where it has at least `min_agents` agents and `min_res
 others are left out (too few to say anything).
 
 Groups are given as tables: one row per agent (or respondent), one column per grouping variable, a label per
-cell (None/NaN = unknown, left out of that variable). Weighted human means use weights w: mean = sum w x /
+cell (None/NaN = unknown, left out of that variable); groups come in the order of the human table's categories
+(a categorical column) or of their first appearance. Weighted human means use weights w: mean = sum w x /
 sum w, SE = weighted SD / sqrt(n_eff) with Kish's n_eff = (sum w)^2 / sum w^2.
 """
 
@@ -37,8 +38,10 @@ def _groups(groups: pd.DataFrame, index, name: str) -> pd.DataFrame:
 def _pairs(sim_groups: pd.DataFrame, human_groups: pd.DataFrame, min_agents: int, min_respondents: int):
     """(variable, label, sim mask, human mask) of every subgroup with enough agents and respondents."""
     for var in [c for c in sim_groups.columns if c in human_groups.columns]:
-        s, h = sim_groups[var].astype(object), human_groups[var].astype(object)
-        for label in [x for x in pd.unique(h.dropna()) if x is not None]:
+        h = human_groups[var]
+        labels = list(h.cat.categories) if isinstance(h.dtype, pd.CategoricalDtype) else pd.unique(h.dropna())
+        s, h = sim_groups[var].astype(object), h.astype(object)
+        for label in [x for x in labels if x is not None]:
             ms, mh = (s == label).to_numpy(), (h == label).to_numpy()
             if ms.sum() >= min_agents and mh.sum() >= min_respondents:
                 yield var, label, ms, mh

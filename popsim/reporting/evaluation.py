@@ -16,11 +16,24 @@ from .. import analysis, datasets
 from ..errors import PopsimError
 from ..instruments import load_instrument, score
 from ..population import parse_population
+from .people import people_sections
 from .record import SCHEMA
 from .run_folder import Run
 from ..values import CODES10
 
 SAMPLE_LABELS = {"SE_ESS1-8": "Sweden, ESS 1-8", "DE_ESS9": "Germany, ESS 9", "US_GSS2012": "USA, GSS 2012"}
+
+
+def sample_label(name: str) -> str:
+    """A few words on a sample: the shipped ones' survey, an imported one's source file ('' if unknown)."""
+    if name in SAMPLE_LABELS:
+        return SAMPLE_LABELS[name]
+    try:
+        from ..samples import load_sample
+
+        return f"imported from {load_sample(name).provenance['source']['file']}"
+    except (PopsimError, KeyError):
+        return ""
 
 
 def _f(x) -> float | int | None:
@@ -79,6 +92,7 @@ def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -
         m["game"] = _game_section(run, n_boot, seed)
     if run.config.get("scenario", {}).get("statements"):
         m["statements"] = _statements_section(run)
+    m.update(people_sections(run, sample, n_boot, seed))  # agents that are real respondents
     m["headline"] = headline(m)
     m["intervals"] = interval_methods(n_boot)
     return m
@@ -94,7 +108,9 @@ def interval_methods(n_boot: int) -> dict[str, str]:
             "values.agreement.pearson": expected, "values.randall": expected,
             "items.table": f"percentile bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)",
             "behaviour.items": f"percentile bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)",
-            "game.mean_share": f"BCa bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)"}
+            "game.mean_share": f"BCa bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)",
+            "subgroups.means": "normal theory: mean -+ 1.96 SD / sqrt(n); human side weighted, n = Kish's effective n",
+            "individual.summary": f"percentile bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)"}
 
 
 # ------------------------------------------------------------------------------------------ answers

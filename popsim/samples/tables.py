@@ -165,8 +165,8 @@ def age_band(age: pd.Series) -> pd.Series:
     return out
 
 
-def _rank(level: str) -> tuple:
-    """Education levels in ES-ISCED or years order (others alphabetically after them)."""
+def level_order(level: str) -> tuple:
+    """Sort key of demographic levels: education in ES-ISCED or years order (others alphabetically after)."""
     from .clean import ES_ISCED, YEAR_BANDS
 
     known = list(ES_ISCED.values()) + [f"{b} of education" for _, b in YEAR_BANDS] + ["16 or more years of education"]
@@ -185,7 +185,7 @@ def demographic_table(sample: str, demo: pd.DataFrame, w: np.ndarray) -> pd.Data
         if not ok.any():
             continue
         total = w[ok].sum()
-        levels = [lvl for _, _, lvl in AGE_BANDS] if var == "age_band" else sorted(s[ok].astype(str).unique(), key=_rank)
+        levels = [lvl for _, _, lvl in AGE_BANDS] if var == "age_band" else sorted(s[ok].astype(str).unique(), key=level_order)
         for level in levels:
             hit = ok & (s.astype(str) == level).to_numpy()
             if var == "age_band" and not hit.any():
