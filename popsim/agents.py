@@ -36,6 +36,11 @@ class ValueAgent(mesa.Agent):
         self.payoff: float = 0.0
 
     @property
+    def person(self) -> dict:
+        """Who the agent is, for the demographic prompt styles: gender and its demographics."""
+        return {"gender": self.gender, **self.demographics}
+
+    @property
     def dominant(self) -> str | None:
         return self.profile.dominant()
 

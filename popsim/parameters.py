@@ -55,6 +55,7 @@ class Parameter:
     metavar: str | None = None
     noun: str = ""  # what an unknown choice is called in messages ("strategy", "prompt style")
     aliases: tuple[str, ...] = field(default=())
+    many: bool = False  # the option may be given several times (a list of values, each checked)
 
     def known(self) -> tuple[str, ...]:
         return self.choices() if self.choices else ()
@@ -80,6 +81,11 @@ class Parameter:
 
     def check(self, value: Any) -> Any:
         """The value converted to `kind` and checked; a `PopsimError` naming the flag and the fix otherwise."""
+        if self.many:
+            return [self._check_one(v) for v in (value or ())]
+        return self._check_one(value)
+
+    def _check_one(self, value: Any) -> Any:
         if value is None:
             if self.none_ok:
                 return None
@@ -201,6 +207,33 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
       noun="scale"),
     P("seeds", "--seeds", "replicate", int, None, "seeds per population strategy (default: the scale's)", "Seeds",
       low=1, none_ok=True, metavar="N"),
+    # ------------------------------------------------------------------ samples (popsim data)
+    P("data_dir", "--data-dir", "data", str, None, "folder of imported samples (default $POPSIM_DATA, else the user "
+      "data folder, e.g. ~/.local/share/popsim)", "the Data folder", none_ok=True, metavar="DIR"),
+    P("sample_name", "--name", "import", str, None, "name of the new sample (letters, digits, _ - .; e.g. FR_ESS10)",
+      "the Sample name", metavar="NAME"),
+    P("instrument", "--instrument", "import", str, None, "value instrument of a mapped file (default ess21)",
+      "the Instrument", choices=_owner("samples.importer", "VALUE_INSTRUMENTS"), none_ok=True, noun="instrument"),
+    P("mapping", "--map", "import", str, (), "ITEM=COLUMN for every item of the instrument (a file in no known "
+      "layout)", "the Mapping", many=True, metavar="ITEM=COLUMN"),
+    P("reverse", "--reverse", "import", bool, False, "the file codes 1 = very much like me (value labels decide "
+      "where the file has them)", "Reverse"),
+    P("missing", "--missing", "import", str, None, "codes meaning no answer, comma separated (e.g. 7,8,9)",
+      "the Missing codes", none_ok=True, metavar="CODES"),
+    P("filters", "--filter", "import", str, (), "keep the rows where COL=VAL (VAL may list several: cntry=FR,BE)",
+      "the Filters", many=True, metavar="COL=VAL"),
+    P("weight", "--weight", "import", str, "auto", "weight column, or none (auto: ESS anweight, pspwght, dweight; "
+      "GSS wtssps, wtssall, wtss; the first present)", "the Weight", metavar="COL"),
+    P("gender_column", "--gender", "import", str, None, "column of the respondents' gender (codes 1 = male, "
+      "2 = female, or words)", "the Gender column", none_ok=True, metavar="COL"),
+    P("age_column", "--age", "import", str, None, "column of the respondents' age in years", "the Age column",
+      none_ok=True, metavar="COL"),
+    P("education_column", "--education", "import", str, None, "column of the respondents' education",
+      "the Education column", none_ok=True, metavar="COL"),
+    P("country_column", "--country", "import", str, None, "column of the respondents' country", "the Country column",
+      none_ok=True, metavar="COL"),
+    P("outcomes", "--outcome", "import", str, (), "a further numeric column to import as an outcome (repeat for "
+      "several)", "the Outcomes", many=True, metavar="COL"),
     # ------------------------------------------------------------------ the page
     P("host", "--host", "page", str, "127.0.0.1", "address to serve the page on (keep it on loopback: the page runs "
       "models and reads folders of this machine)", "the Host"),

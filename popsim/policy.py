@@ -86,7 +86,8 @@ class LLMPolicy:
         self.country = country
 
     def persona(self, agent: "ValueAgent") -> str | None:
-        return prompts.persona_text(self.style, prime=agent.prime, profile=agent.profile, variant=self.variant)
+        return prompts.persona_text(self.style, prime=agent.prime, profile=agent.profile, variant=self.variant,
+                                    demographics=agent.person if self.style in prompts.DEMOGRAPHIC_STYLES else None)
 
     def build(self, questions: Sequence[Question]) -> list[tuple[Question, prompts.Presentation, "Ask"]]:
         """The ask of every question (persona + item prompt, options in the order shown)."""

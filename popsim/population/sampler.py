@@ -123,6 +123,12 @@ OTHER_COUNTRY_NAMES = {"US": "the United States", "GB": "the United Kingdom", "C
 SAMPLE_COUNTRIES = {"DE_ESS9": "Germany", "SE_ESS1-8": "Sweden", "US_GSS2012": "the United States"}
 
 
+def country_label(code: str) -> str:
+    """A country's name from its ISO code as surveys write it ('FR' -> 'France'); the code itself if unknown."""
+    code = str(code).strip()
+    return COUNTRY_NAMES.get(code.upper()) or OTHER_COUNTRY_NAMES.get(code.upper()) or code
+
+
 def country_name(population: str) -> str:
     """The country a population's questions refer to ('[country]' in ESS wording): an ESS11 country's, a
     shipped sample's, an imported sample's when all its respondents live in one country."""
@@ -133,8 +139,7 @@ def country_name(population: str) -> str:
         return SAMPLE_COUNTRIES[sample]
     demo = datasets.demographics(sample)
     levels = demo.loc[demo["variable"] == "country", "level"].astype(str).str.upper().tolist()
-    return (COUNTRY_NAMES.get(levels[0]) or OTHER_COUNTRY_NAMES.get(levels[0], "your country")) if len(levels) == 1 \
-        else "your country"
+    return country_label(levels[0]) if len(levels) == 1 else "your country"
 
 
 def country_shift(country: str, structure: str) -> dict[str, float]:

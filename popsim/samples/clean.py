@@ -192,13 +192,13 @@ def demographics(raw: RawFile, layout: Layout, spec: dict[str, str], keep: np.nd
         labels = raw.label_of(col)
         miss = labelled_missing(labels)
         shown = raw.columns[col]
-        if what == "country":
+        if what == "country" or (what == "education" and not pd.api.types.is_numeric_dtype(raw.data[col])):
             s = raw.data[col][keep]
             if labels and pd.api.types.is_numeric_dtype(s):
                 s = s.map(lambda v: labels.get(float(v)) if v == v else None)
             s = s.astype("string").str.strip()
             out[what] = s.where(s.notna() & ~s.str.lower().isin(_BLANK), None).astype(object).to_numpy()
-            notes[shown] = "country"
+            notes[shown] = what if what == "country" else "words"
             continue
         s = raw.data[col][keep]
         if what == "gender":

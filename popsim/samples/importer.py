@@ -21,6 +21,8 @@ from ..instruments import INSTRUMENTS, load_instrument, score
 from . import clean, layouts, store, tables
 from .readers import read_file
 
+#: the instruments a sample's value items can come from
+VALUE_INSTRUMENTS: tuple[str, ...] = ("ess21", "pvq40", "pvq_rr")
 MIN_RESPONDENTS = 100
 WARN_RESPONDENTS = 300
 DEMOGRAPHICS = ("gender", "age", "education", "country")
