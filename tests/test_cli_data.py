@@ -161,3 +161,20 @@ def test_bad_input_through_the_cli(case, files, tmp_path, capsys):
     code, out, err = run_cli(make(tmp_path), capsys)
     one_line_error(code, err, *parts)
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written (data folder, run folder)
+
+
+def test_the_page_lists_and_uses_imported_samples(files, tmp_path):
+    """The page's population control offers imported samples (from popsim.parameters) and runs them."""
+    from popsim.page import settings as S
+    from popsim.page.session import Session
+    from popsim.samples import import_sample
+
+    d, _ = files
+    import_sample(d / "ESS10.csv", "PAGE_FR", filters={"cntry": "FR"})
+    assert "PAGE_FR" in S.choices("population") and "respondents" in S.choices("strategy")
+    session = Session(cache_path=tmp_path / "answers.sqlite")
+    session.build(S.Settings(n_agents=40, population="PAGE_FR", strategy="respondents", policy="reference"))
+    session.step()
+    snap = session.snapshot()
+    assert snap.sample == "PAGE_FR" and len(snap.agents) == 40
+    session.shutdown()
