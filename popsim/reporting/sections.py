@@ -188,12 +188,23 @@ def statements_md(m: Metrics) -> list[str]:
     return L
 
 
+def _section(title: str, section, body) -> list[str]:
+    """A section's title, then its body, or why it was not computed."""
+    if section.error:
+        return [f"## {title}", "", f"Not computed: {section.error}", ""]
+    return [f"## {title}", ""] + body(section)
+
+
 def subgroups_md(m: Metrics) -> list[str]:
-    g = m.subgroups
-    L = ["## Subgroups", ""]
-    if g.error:
-        return L + [f"Not computed: {g.error}", ""]
-    L += [f"The agents are real respondents of {g.sample}; per subgroup ({', '.join(g.variables or [])}) the "
+    return _section("Subgroups", m.subgroups, _subgroups)
+
+
+def individual_md(m: Metrics) -> list[str]:
+    return _section("Individual-level fidelity", m.individual, _individual)
+
+
+def _subgroups(g) -> list[str]:
+    L = [f"The agents are real respondents of {g.sample}; per subgroup ({', '.join(g.variables or [])}) the "
           f"simulated figure next to the human subgroup's (weighted), where a group has at least {g.min_agents} "
           f"agents and {g.min_respondents} respondents.", ""]
     if g.means:
@@ -211,12 +222,10 @@ def subgroups_md(m: Metrics) -> list[str]:
         L += table_lines(g.structure.frame(), ["variable", "group", "sim_n", "human_n", "structure_r"], 3)
     if g.distributions:
         t = g.distributions.frame()
-        per = t.groupby(["variable", "group"], sort=False).agg(items=("item", "size"), sim_n=("sim_n", "max"),
-                                                               human_n=("human_n", "max"),
-                                                               mean_abs_diff=("sim_mean", "size"),
-                                                               jensen_shannon=("jensen_shannon", "mean")).reset_index()
-        diff = (t["sim_mean"] - t["human_mean"]).abs().groupby([t["variable"], t["group"]], sort=False).mean()
-        per["mean_abs_diff"] = diff.to_numpy()
+        t["abs_diff"] = (t["sim_mean"] - t["human_mean"]).abs()
+        per = t.groupby(["variable", "group"], sort=False).agg(
+            items=("item", "size"), sim_n=("sim_n", "max"), human_n=("human_n", "max"),
+            mean_abs_diff=("abs_diff", "mean"), jensen_shannon=("jensen_shannon", "mean")).reset_index()
         L += ["### Answer distributions", "", "Per subgroup, over the items answered: mean |simulated - human mean "
               "answer| and mean Jensen-Shannon distance of the answer distributions (per item in metrics.json, "
               "`subgroups.distributions`).", ""]
@@ -224,12 +233,8 @@ def subgroups_md(m: Metrics) -> list[str]:
     return L
 
 
-def individual_md(m: Metrics) -> list[str]:
-    d = m.individual
-    L = ["## Individual-level fidelity", ""]
-    if d.error:
-        return L + [f"Not computed: {d.error}", ""]
-    L += [f"Each of {d.n_agents} agents against its own respondent, on the {len(d.items or [])} items both answered: "
+def _individual(d) -> list[str]:
+    L = [f"Each of {d.n_agents} agents against its own respondent, on the {len(d.items or [])} items both answered: "
           "exact-answer accuracy, mean absolute error (share of each item's answer range) and the per-person "
           "correlation across items, with 95% bootstrap intervals over agents. " + (d.baseline_note or ""), ""]
     t = d.summary.frame()
