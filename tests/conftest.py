@@ -1,4 +1,9 @@
-"""Shared fixtures: an isolated answer cache, the real embedded model, a real llama.cpp server."""
+"""Shared fixtures: an isolated answer cache, a scripted backend, the real embedded model, a real llama.cpp server.
+
+Test tiers are pytest markers (pyproject.toml): `slow` (the real model or a real server on more than a tiny input),
+`browser` (the Solara page in headless Chromium), and the reliability tiers `faults`, `bad_input`, `interrupt`,
+`load`, `secrets` and `properties` (all also marked `reliability`): e.g. `pytest -m "reliability and not load"`.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,15 @@ def _isolated_cache(tmp_path, monkeypatch):
     """Never touch the user's cache or data folder: every test gets its own."""
     monkeypatch.setenv("POPSIM_CACHE", str(tmp_path / "answers.sqlite"))
     monkeypatch.setenv("POPSIM_DATA", str(tmp_path / "popsim_data"))  # imported samples: never the user's folder
+
+
+@pytest.fixture
+def scripted():
+    """A scripted backend (deterministic option distributions from the prompt's hash; a test double, never
+    evidence that the LLM path works)."""
+    from popsim.backends.scripted import ScriptedBackend
+
+    return ScriptedBackend()
 
 
 @pytest.fixture(scope="session")

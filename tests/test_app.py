@@ -38,10 +38,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The page served on a free loopback port; yields its URL."""
+    """The page served on a free loopback port; yields its URL. With POPSIM_PAGE_URL set, the page already served
+    there instead (tests/test_packaging.py serves an installed wheel's page and runs these tests against it)."""
     pytest.importorskip("playwright.sync_api")
     if shutil.which("chromium") is None:
         pytest.fail("Debian's chromium is needed for the browser test: apt-get install -y chromium (setup.sh --test)")
+    if os.environ.get("POPSIM_PAGE_URL"):
+        yield os.environ["POPSIM_PAGE_URL"]
+        return
     from popsim.page.assets import ensure_assets
 
     ensure_assets()  # Solara's browser assets, from the npm registry when its CDN cannot be reached

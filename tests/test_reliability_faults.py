@@ -26,6 +26,8 @@ from popsim.reporting.runs import execute
 
 from fault_server import FAULT_KINDS, FaultServer, ask_key
 
+pytestmark = [pytest.mark.reliability, pytest.mark.faults]
+
 FAST = dict(backoff=0.01, max_backoff=0.2)  # retry quickly: the waits are tested on their own below
 
 

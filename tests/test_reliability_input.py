@@ -21,6 +21,8 @@ from popsim.cli import main
 
 from cli_run import run_cli
 
+pytestmark = [pytest.mark.reliability, pytest.mark.bad_input]
+
 CODES = "SD ST HE AC PO SE CO TR BE UN".split()
 HDR = ",".join(CODES)
 ROW = ",".join(["0.1"] * 10)

@@ -21,6 +21,8 @@ import pytest
 
 from fault_server import FaultServer, ask_key
 
+pytestmark = [pytest.mark.reliability, pytest.mark.interrupt]
+
 EXE = Path(sys.executable).parent / "popsim"
 AGENTS = 60
 ASKS = AGENTS * 21

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.reliability, pytest.mark.load]
+
 #: peak RSS allowed for a reference-policy run of n agents: the interpreter, libraries and report, plus a
 #: per-agent share (measured: 10,000 agents 609-973 MB, in CI the most; 100,000 agents 2,278 MB), with room to spare
 BASE_MB, PER_AGENT_KB = 800, 36

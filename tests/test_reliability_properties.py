@@ -19,6 +19,8 @@ from popsim.errors import PopsimError
 from popsim.instruments import load_instrument, score
 from popsim.values import CODES10
 
+pytestmark = [pytest.mark.reliability, pytest.mark.properties]
+
 ESS = load_instrument("ess21")
 ITEMS = list(ESS.item_ids)
 N_ITEMS = pd.Series({c: len(ids) for c, ids in ESS.key(10).items()})

@@ -21,6 +21,8 @@ from popsim.backends import make_backend
 from cli_run import run_cli
 from fault_server import FaultServer
 
+pytestmark = [pytest.mark.reliability, pytest.mark.secrets]
+
 EXE = Path(sys.executable).parent / "popsim"
 
 
@@ -138,14 +140,17 @@ def test_the_recorded_command_hides_url_credentials(tmp_path):
     key = fake_key()
     env = dict(os.environ, POPSIM_CACHE=str(tmp_path / "c.sqlite"))
     env.pop("OPENAI_API_KEY", None)
-    url = f"http://user:{key}@127.0.0.1:9/v1"  # (the scripted backend never calls it; the command line is recorded)
-    res = subprocess.run([str(EXE), "run", "ess21", "--agents", "2", "--backend", "scripted", "--base-url", url,
-                          "--out", str(tmp_path / "a"), "--no-progress"], capture_output=True, text=True, env=env,
-                         timeout=300)
+    with FaultServer(model="hash") as srv:
+        url = srv.base_url.replace("http://", f"http://user:{key}@")  # credentials in the URL (as proxies want them)
+        res = subprocess.run([str(EXE), "run", "ess21", "--agents", "2", "--backend", "openai", "--base-url", url,
+                              "--model", "test-model", "--scenario-option", 'items=["ipcrtiv"]', "--out",
+                              str(tmp_path / "a"), "--no-progress"], capture_output=True, text=True, env=env,
+                             timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
+    assert key not in res.stdout + res.stderr
     assert not files_holding(tmp_path, key)
     command = json.loads((tmp_path / "a" / "config.json").read_text())["command"]
-    assert "--base-url http://127.0.0.1:9/v1" in command  # recorded, without the credentials
+    assert f"--base-url {srv.base_url}" in command  # recorded, without the credentials
 
 
 def test_helper_servers_bind_to_loopback():
