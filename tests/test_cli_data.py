@@ -70,6 +70,7 @@ def test_the_issues_commands(files, tmp_path, capsys):
     m = json.loads((run / "metrics.json").read_text())
     acc = {r["predictor"]: r["accuracy"] for r in m["individual"]["summary"]}
     assert acc["agent"] == 1.0 and acc["population mean"] < 0.6 and acc["random respondent"] < 0.6  # as the person
+    assert m["answers"]["missing_reasons"]["no answer"] > 0  # items the person skipped stay unanswered
     agents = pd.read_parquet(run / "agents.parquet")
     assert set(agents["country"]) == {"FR"} and agents["respondent"].nunique() > 300 and agents["age"].notna().mean() > .95
     assert {"gender", "age_band", "education"} <= set(m["subgroups"]["variables"])
