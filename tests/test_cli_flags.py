@@ -335,6 +335,7 @@ def test_data_flags(tmp_path, capsys):
     code, out, err = run_cli(argv, capsys)
     assert code == 0, err
     assert "imported LAB: 250 respondents" in out  # file, --name, --filter
+    assert "popsim: warning: lab.csv: only 250 scored respondents" in err  # under 300: a warning, not an error
     p = json.loads((data / "samples" / "LAB" / "provenance.json").read_text())  # --data-dir
     assert p["instrument"] == "pvq40" and p["mapping"][items[0]] == "Q1" and len(p["mapping"]) == 40  # --map
     assert p["orientation"] == {"reversed": True, "from": "--reverse"}  # --reverse

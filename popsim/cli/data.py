@@ -12,6 +12,7 @@ every bad input is one line naming the file, column and fix, exit status 2, and 
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 from ..errors import PopsimError
@@ -53,7 +54,7 @@ def cmd_import(args) -> int:
             age=s["age_column"], education=s["education_column"], country=s["country_column"],
             outcomes=s["outcomes"], data_dir=s["data_dir"], overwrite=args.overwrite)
     for w in caught:
-        print(f"popsim: warning: {w.message}")
+        print(f"popsim: warning: {w.message}", file=sys.stderr)
     p = sample.provenance
     print(f"imported {sample.name}: {p['rows_imported']} respondents of {p['rows_read']} rows ({p['layout']} layout, "
           f"{p['instrument']}; weights {(p['weights'] or {}).get('column', 'none')}; "
