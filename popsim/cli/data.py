@@ -1,7 +1,7 @@
 """`popsim data import | list | show | remove`: your own survey as a sample (see docs/samples.md).
 
     popsim data import ESS10.csv --name FR_ESS10 --filter cntry=FR --weight anweight
-    popsim data import lab.sav --name LAB25 --instrument pvq_rr --map pvq01=q1 ... --gender sex --age age
+    popsim data import lab.sav --name LAB25 --instrument pvq_rr --map pvqrr_1=q1 ... --gender sex --age age
     popsim data list
     popsim data show FR_ESS10
     popsim data remove FR_ESS10
