@@ -117,7 +117,8 @@ def verdict(m: Metrics) -> str:
         parts.append(f"Value structure: not computed ({v.structure_error}).")
     s = m.behaviour.value_behaviour_summary if m.behaviour is not None else None
     if s is not None:
-        parts.append(f"Value-behaviour: the simulated value x attitude correlations agree with DE_ESS9 at cell-wise r = "
+        parts.append(f"Value-behaviour: the simulated value x attitude correlations agree with "
+                     f"{m.behaviour.sample or 'DE_ESS9'} at cell-wise r = "
                      f"{fmt(s.pearson_r)} over {int(s.n_cells or 0)} cells, same sign in "
                      f"{fmt(s.sign_agreement, 1, True)} of them.")
     g = m.game
