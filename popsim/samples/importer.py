@@ -25,7 +25,6 @@ from .readers import read_file
 VALUE_INSTRUMENTS: tuple[str, ...] = ("ess21", "pvq40", "pvq_rr")
 MIN_RESPONDENTS = 100
 WARN_RESPONDENTS = 300
-DEMOGRAPHICS = ("gender", "age", "education", "country")
 
 
 def _version() -> str:
