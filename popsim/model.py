@@ -71,7 +71,8 @@ class PopulationModel(mesa.Model):
                  template_variant: int = 0, network: str = "none", network_options: dict | None = None,
                  scenario_options: dict | None = None, backend_options: dict | None = None,
                  no_dominant_share: float | None = None, accuracy: dict | None = None, profiles: Any = None,
-                 country: str | None = None, female_share: float = 0.5, rng: int | None = None,
+                 country: str | None = None, female_share: float = 0.5, transforms: dict | None = None,
+                 rng: int | None = None,
                  seed: int | None = None, cache_path: Any = None,
                  refresh: bool = False, progress: bool = False, engine: Any = None):
         if rng is None:
@@ -83,7 +84,7 @@ class PopulationModel(mesa.Model):
         plain = dict(n_agents=n_agents, population=population, strategy=strategy, prompt_style=prompt_style,
                      policy=policy, temperature=temperature, option_order=option_order,
                      template_variant=template_variant, no_dominant_share=no_dominant_share,
-                     female_share=female_share)
+                     female_share=female_share, transforms=transforms)
         if isinstance(network, str) or network is None:
             plain["network"] = "none" if network is None else network
         if isinstance(backend, str):
@@ -94,6 +95,12 @@ class PopulationModel(mesa.Model):
         n_agents = checked["n_agents"]
         check_memory(n_agents)
         self.scenario = load_scenario(scenario, **(scenario_options or {}))
+        if checked["transforms"]:
+            from .population import check_honoured
+
+            check_honoured(checked["transforms"], strategy=checked["strategy"], policy=checked["policy"],
+                           prompt_style=checked["prompt_style"], sample=population,
+                           items=tuple(call_scenario(self.scenario, "describe").get("behaviour_items") or ()))
         self.country = country or country_name(population)
         self.settings = dict(checked, network=network, seed=self.seed, country=self.country,
                              network_options=dict(network_options or {}), scenario_options=dict(scenario_options or {}),
@@ -103,7 +110,8 @@ class PopulationModel(mesa.Model):
 
         pop = draw_population(n_agents, strategy=checked["strategy"], sample=population,
                               rng=self.stream("population"), no_dominant_share=checked["no_dominant_share"],
-                              accuracy=accuracy, profiles=profiles, female_share=checked["female_share"])
+                              accuracy=accuracy, profiles=profiles, female_share=checked["female_share"],
+                              transforms=checked["transforms"])
         self.population = pop
         responses = pop.responses.set_index("agent")
         twins = responses.to_dict("index") if len(responses.columns) else {}

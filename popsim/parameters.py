@@ -55,7 +55,7 @@ class Parameter:
     metavar: str | None = None
     noun: str = ""  # what an unknown choice is called in messages ("strategy", "prompt style")
     aliases: tuple[str, ...] = field(default=())
-    many: bool = False  # the option may be given several times (a list of values, each checked)
+    repeat: bool = False  # the flag may be given several times (transforms: KEY=VALUE; others: a list, each checked)
 
     def known(self) -> tuple[str, ...]:
         return self.choices() if self.choices else ()
@@ -76,12 +76,14 @@ class Parameter:
             return f"{what} {'of ' if rng.startswith('at') else ''}{rng}".strip()
         if self.kind is bool:
             return "true or false"
+        if self.kind is dict:
+            return "KEY=NUMBER, repeatable (e.g. shift.UN=0.5)"
         known = self.known()
         return ("one of: " + ", ".join(known) + (", or a file path" if self.paths else "")) if known else "a text"
 
     def check(self, value: Any) -> Any:
         """The value converted to `kind` and checked; a `PopsimError` naming the flag and the fix otherwise."""
-        if self.many:
+        if self.repeat and self.kind is not dict:
             return [self._check_one(v) for v in (value or ())]
         return self._check_one(value)
 
@@ -94,6 +96,13 @@ class Parameter:
             if isinstance(value, bool):
                 return value
             raise PopsimError(f"{self.flag} must be true or false, got {value!r}")
+        if self.kind is dict:  # transforms: validated by their owner, one place
+            from .population.transforms import parse_transforms
+
+            try:
+                return parse_transforms(value)
+            except PopsimError as exc:
+                raise PopsimError(f"{self.flag}: {exc}") from None
         if self.kind in (int, float):
             return self._number(value)
         text = str(value)
@@ -140,6 +149,10 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
       "the No-dominant share", low=0.0, high=1.0, high_open=True, none_ok=True),
     P("female_share", "--female-share", "population", float, 0.5,
       "share of agents who get the female item wording", "the Female share", low=0.0, high=1.0),
+    P("transforms", "--transform", "population", dict, None,
+      "a transform of the value distribution the twins are drawn from: shift.<VALUE>, shift_only.<VALUE>, spread, "
+      "spread.<VALUE>, coupling, mix.<SAMPLE> (docs/populations.md)", "the Transforms", none_ok=True,
+      metavar="KEY=NUMBER", repeat=True),
     P("profiles", "--profiles", "population", str, None, "custom: CSV of profiles (columns SD..UN, optional gender, "
       "prime)", "the Profiles file", none_ok=True, metavar="FILE"),
     P("accuracy_from", "--accuracy-from", "population", str, None,
@@ -214,14 +227,14 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
       "the Sample name", metavar="NAME"),
     P("instrument", "--instrument", "import", str, None, "value instrument of a mapped file (default ess21)",
       "the Instrument", choices=_owner("samples.importer", "VALUE_INSTRUMENTS"), none_ok=True, noun="instrument"),
-    P("mapping", "--map", "import", str, (), "ITEM=COLUMN for every item of the instrument (a file in no known "
-      "layout)", "the Mapping", many=True, metavar="ITEM=COLUMN"),
+    P("mapping", "--map", "import", str, None, "ITEM=COLUMN for every item of the instrument (a file in no known "
+      "layout)", "the Mapping", repeat=True, none_ok=True, metavar="ITEM=COLUMN"),
     P("reverse", "--reverse", "import", bool, False, "the file codes 1 = very much like me (value labels decide "
       "where the file has them)", "Reverse"),
     P("missing", "--missing", "import", str, None, "codes meaning no answer, comma separated (e.g. 7,8,9)",
       "the Missing codes", none_ok=True, metavar="CODES"),
-    P("filters", "--filter", "import", str, (), "keep the rows where COL=VAL (VAL may list several: cntry=FR,BE)",
-      "the Filters", many=True, metavar="COL=VAL"),
+    P("filters", "--filter", "import", str, None, "keep the rows where COL=VAL (VAL may list several: cntry=FR,BE)",
+      "the Filters", repeat=True, none_ok=True, metavar="COL=VAL"),
     P("weight", "--weight", "import", str, "auto", "weight column, or none (auto: ESS anweight, pspwght, dweight; "
       "GSS wtssps, wtssall, wtss; the first present)", "the Weight", metavar="COL"),
     P("gender_column", "--gender", "import", str, None, "column of the respondents' gender (codes 1 = male, "
@@ -232,8 +245,8 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
       "the Education column", none_ok=True, metavar="COL"),
     P("country_column", "--country", "import", str, None, "column of the respondents' country", "the Country column",
       none_ok=True, metavar="COL"),
-    P("outcomes", "--outcome", "import", str, (), "a further numeric column to import as an outcome (repeat for "
-      "several)", "the Outcomes", many=True, metavar="COL"),
+    P("outcomes", "--outcome", "import", str, None, "a further numeric column to import as an outcome (repeat for "
+      "several)", "the Outcomes", repeat=True, none_ok=True, metavar="COL"),
     # ------------------------------------------------------------------ the page
     P("host", "--host", "page", str, "127.0.0.1", "address to serve the page on (keep it on loopback: the page runs "
       "models and reads folders of this machine)", "the Host"),
@@ -252,6 +265,8 @@ RAY_OPTIONS: tuple[str, ...] = ("ray_workers", "ray_address")
 MODEL_KEYS: tuple[str, ...] = ("n_agents", "population", "strategy", "no_dominant_share", "female_share",
                                "country", "network", "scenario", "policy", "prompt_style", "template_variant",
                                "option_order", "temperature", "backend", "seed")
+#: besides MODEL_KEYS, a study's [fixed]/[grid]/[ranges] may name transform keys ("shift.UN", "spread", ...):
+#: `population.transforms.is_transform_key`; the model takes them together as `transforms`
 
 
 def parameter(name: str) -> Parameter:

@@ -259,3 +259,26 @@ def test_saved_runs_are_browsed_and_compared(page, tmp_path):
     assert len(_numeric_cells(page.locator("body"))) >= 10
     assert len(_images(page.locator("body"))) >= 4  # the two runs' figures side by side
     page.screenshot(path=str(tmp_path / "compare.png"), full_page=True)
+
+
+def test_a_study_folder_is_opened_and_drawn(page, tmp_path):
+    """The Study tab: a sweep over shift.UN (reference twins) drawn as a response curve with its slope; another
+    outcome redraws; a folder without a study is one line."""
+    from popsim.studies.sweep import run_sweep
+
+    study = {"name": "uni", "scenario": "ess21", "fixed": {"n_agents": 60, "policy": "reference"},
+             "grid": {"shift.UN": [-1.0, 0.0, 1.0], "seed": [1, 2]}}
+    run_sweep(study, out=tmp_path / "studies" / "uni", workers=1, progress=False)
+    page.get_by_role("button", name="Study", exact=True).click()
+    view = page.locator(".popsim-study")
+    _type(page, "Study folder (popsim sweep --out, or a folder above it)", str(tmp_path / "nowhere"))
+    assert "does not exist" in _message(page, "does not exist")
+    _type(page, "Study folder (popsim sweep --out, or a folder above it)", str(tmp_path / "studies"))
+    assert page.get_by_role("combobox", name="Outcome", exact=True).input_value(timeout=60_000) == "value_mean.UN"
+    assert len(_images(view)) >= 2  # the chosen outcome's response curve and summary.md's figures
+    view.get_by_text("Slope per unit of each parameter").wait_for(timeout=30_000)
+    slopes = [x for x in _numeric_cells(view) if 0.4 < x < 0.9]
+    assert slopes, "the slope of value_mean.UN per SD of shift.UN (about 0.64 = the human SD of UN) is shown"
+    _choose(page, "Outcome", "structure_r")
+    expect(page.get_by_role("combobox", name="Outcome", exact=True)).to_have_value("structure_r")
+    assert len(_images(view)) >= 2

@@ -75,7 +75,7 @@ def accepted_flags(parser=None, prefix: str = "") -> dict[str, set[str]]:
 # ------------------------------------------------------------------------------------------ the table
 # command -> {flag: what proves it arrived}; the invocations below check each row (the names must match).
 TABLE: dict[str, set[str]] = {
-    "run": {"scenario", "--agents", "--population", "--strategy", "--no-dominant-share", "--female-share",
+    "run": {"scenario", "--agents", "--population", "--strategy", "--no-dominant-share", "--female-share", "--transform",
             "--profiles", "--accuracy-from", "--country", "--network", "--network-option", "--rounds",
             "--scenario-option", "--policy", "--style", "--variant", "--option-order", "--temperature", "--backend",
             "--model-path", "--base-url", "--model", "--api", "--chat-template", "--api-key-env", "--api-key-file",
@@ -143,8 +143,12 @@ def test_run_population_prompt_and_run_flags(tmp_path, capsys):
     assert "%|" in again.err  # progress bars without --no-progress
     # --overwrite: another run into the same folder
     other = invoke(["run", "ess21", "--agents", 3, "--backend", "scripted", "--cache", cache, "--out", out,
-                    "--overwrite", "--no-progress"], capsys, out)
+                    "--overwrite", "--no-progress", "--transform", "shift.UN=1", "--transform", "coupling=0.5"],
+                   capsys, out)
     assert other.cfg()["identity"]["n_agents"] == 3
+    # --transform (repeatable): the twins' distribution, in the identity and the population record
+    assert other.cfg()["identity"]["transforms"] == {"coupling": 0.5, "shift.UN": 1.0}
+    assert other.cfg()["population"]["transform"]["realised"]["n"] == 3
 
 
 def test_run_network_game_policy_and_file_flags(tmp_path, capsys):

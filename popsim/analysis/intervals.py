@@ -43,9 +43,15 @@ _BATCH_CELLS = 20_000_000  # values held per batch of resamples (memory: 8 bytes
 _EPS = 1e-9  # values exactly at a bound are moved this far inside before a transform
 
 
+#: kinds of a study's per-item outcomes by name prefix (`studies.outcomes`): value-outcome correlations, distances
+PREFIX_KINDS: dict[str, str] = {"r.": "correlation", "item_js.": "proportion", "twins.structure_r": "correlation"}
+
+
 def metric_kind(metric: str) -> str:
-    """The kind of a headline metric (`METRIC_KINDS`; "unbounded" for a metric not listed)."""
-    return METRIC_KINDS.get(metric, "unbounded")
+    """The kind of a metric (`METRIC_KINDS`, then `PREFIX_KINDS`; "unbounded" for a metric not listed)."""
+    if metric in METRIC_KINDS:
+        return METRIC_KINDS[metric]
+    return next((k for p, k in PREFIX_KINDS.items() if metric.startswith(p)), "unbounded")
 
 
 def _check_kind(kind: str) -> str:

@@ -49,15 +49,11 @@ def add_group(p: argparse.ArgumentParser, group: str, *, skip: tuple[str, ...] =
         if prm.kind is bool:
             g.add_argument(prm.flag, dest=prm.name, action="store_true", help=prm.help.replace("%", "%%"))
             continue
-        if prm.many:
-            g.add_argument(prm.flag, dest=prm.name, action="append", default=[], metavar=prm.metavar,
-                           help=f"{prm.help} ({prm.expects()})".replace("%", "%%") if prm.known() else
-                           prm.help.replace("%", "%%"))
-            continue
         notes = [prm.expects()] if prm.expects() != "a text" else []
         notes += [f"default {default}"] if default is not None else []
         metavar = prm.metavar or {int: "N", float: "X"}.get(prm.kind, prm.flag.lstrip("-").split("-")[-1].upper())
         g.add_argument(prm.flag, dest=prm.name, default=default, metavar=metavar,
+                       action="append" if prm.repeat else "store",
                        help=(f"{prm.help} ({'; '.join(notes)})" if notes else prm.help).replace("%", "%%"))
     return g
 
@@ -106,9 +102,9 @@ def model_kwargs(s: dict, args) -> dict:
         from ..studies.demo import accuracy_from_run
 
         accuracy = accuracy_from_run(s["accuracy_from"])
-    model = {k: s[k] for k in ("n_agents", "population", "strategy", "no_dominant_share", "female_share", "profiles",
-                               "country", "network", "policy", "prompt_style", "template_variant", "option_order",
-                               "temperature", "backend") if k in s}
+    model = {k: s[k] for k in ("n_agents", "population", "strategy", "no_dominant_share", "female_share", "transforms",
+                               "profiles", "country", "network", "policy", "prompt_style", "template_variant",
+                               "option_order", "temperature", "backend") if k in s}
     if getattr(args, "network_option", None):
         model["network_options"] = dict(args.network_option)
     return dict(model, accuracy=accuracy,

@@ -9,7 +9,7 @@ RUN_GROUPS = ("population", "network", "scenario", "prompts", "backend", "run")
 #: the demo runs the ESS-21 (no network, no scenario choice) under its own three arms (no style or policy), and
 #: compares every agent with its synthetic human twin (custom profiles have none)
 DEMO_GROUPS = ("population", "prompts", "backend", "run")
-DEMO_SKIP = ("policy", "prompt_style", "profiles")
+DEMO_SKIP = ("policy", "prompt_style", "profiles", "transforms")
 
 
 def cmd_run(args) -> int:

@@ -20,6 +20,7 @@ from . import settings as S
 from .results import Views
 from .saved import CompareRuns, SavedRuns
 from .session import Cancelled, Progress, Session, Snapshot, describe_error
+from .study import StudyView
 from .widgets import CSS, Guard, TabBar, hint, md
 
 log = logging.getLogger("popsim.page")
@@ -90,11 +91,13 @@ def Page():
         md("## popsim: value-prompted populations vs human data")
         HostWarning()
         section = solara.use_reactive("Simulate")
-        TabBar(["Simulate", "Saved runs", "Compare runs"], section)
+        TabBar(["Simulate", "Saved runs", "Compare runs", "Study"], section)
         if section.value == "Simulate":
             Simulate(session)
         elif section.value == "Saved runs":
             Guard(SavedRuns)
+        elif section.value == "Study":
+            Guard(StudyView)
         else:
             Guard(CompareRuns)
 
@@ -153,6 +156,8 @@ def Controls():
         if s.strategy == "model_specific":
             solara.InputText("Accuracy run", value=s.accuracy_from, on_value=_set("accuracy_from"), disabled=busy)
         _slider("Female share", "female_share", s, busy)
+        solara.InputText("Transforms (e.g. shift.UN=0.5, spread=0.8)", value=s.transforms,
+                         on_value=_set("transforms"), disabled=busy)
         _select("Network", "network", s, busy, with_hint=False)
     with solara.Card("Scenario"):
         _select("Scenario", "scenario", s, busy)

@@ -67,6 +67,7 @@ class Settings:
     temperature: float = 1.0
     template_variant: int = 0
     female_share: float = 0.5
+    transforms: str = ""  # transforms of the value distribution, e.g. "shift.UN=0.5, spread=0.8"
     profiles: str = ""  # custom strategy: a CSV of profiles on the server
     accuracy_from: str = ""  # model_specific strategy: a run folder on the server
     seed: int = 0
@@ -92,6 +93,7 @@ class Settings:
             check(name, getattr(self, name))
         if self.seed is None:
             raise PopsimError("Seed must be a whole number, got None")
+        check("transforms", self.transform_items())
         if self.strategy == "custom" and not self.profiles.strip():
             raise PopsimError("the custom strategy needs a profiles file (columns SD..UN): set the Profiles file")
         if self.strategy == "model_specific" and not self.accuracy_from.strip():
@@ -116,6 +118,10 @@ class Settings:
                                   "ending in API_KEY or _TOKEN (e.g. OPENAI_API_KEY), set on the server")
         return self
 
+    def transform_items(self) -> list[str]:
+        """The Transforms text as KEY=NUMBER items (separated by commas, semicolons or new lines)."""
+        return [x.strip() for x in re.split(r"[,;\n]", self.transforms or "") if x.strip()]
+
     def backend_options(self) -> dict:
         if self.backend == "openai":
             return {"base_url": self.base_url.strip(), "model": self.model.strip(), "api": self.api,
@@ -138,7 +144,7 @@ class Settings:
                     scenario=self.scenario, scenario_options=self.scenario_options(), network=self.network,
                     prompt_style=self.prompt_style, policy=self.policy, option_order=self.option_order,
                     temperature=float(self.temperature), template_variant=int(self.template_variant),
-                    female_share=float(self.female_share),
+                    female_share=float(self.female_share), transforms=self.transform_items() or None,
                     profiles=self.profiles.strip() or None if self.strategy == "custom" else None, accuracy=accuracy,
                     backend=self.backend, backend_options=self.backend_options(), rng=int(self.seed),
                     cache_path=cache_path)
@@ -148,7 +154,8 @@ class Settings:
                f"{self.backend}{' ' + self.model if self.backend == 'openai' else ''}, {self.prompt_style}")
         rounds = f", {self.rounds} rounds" if self.scenario == "public_goods" else ""
         net = f", network {self.network}" if self.network != "none" else ""
-        return (f"{self.n_agents} agents from {self.population} ({self.strategy}) answer {self.scenario}{rounds}{net}; "
+        shifted = f" transformed by {', '.join(self.transform_items())}" if self.transform_items() else ""
+        return (f"{self.n_agents} agents from {self.population}{shifted} ({self.strategy}) answer {self.scenario}{rounds}{net}; "
                 f"{who}; temperature {self.temperature:g}; seed {self.seed}")
 
 

@@ -20,6 +20,8 @@ from ..values import CODES10, check_value, dominant_values
 from .profiles import read_profiles
 from .respondents import draw_respondents
 from .sampler import RespondentSampler, centered_profiles, parse_population
+from .realised import transform_record
+from .transforms import check_honoured, parse_transforms, transformed_sampler
 
 STRATEGIES: tuple[str, ...] = ("empirical", "uniform", "h_norm", "h_even", "h_np", "model_specific", "custom",
                                 "panel", "respondents")
@@ -44,13 +46,19 @@ def human_top_shares(sample: str) -> tuple[dict[str, float], float]:
     if kind == "sample":
         df = datasets.top_value_shares(sample).set_index("top_value")["share"]
         return {c: float(df[c]) for c in CODES10}, float(df["TIED"])
-    s = RespondentSampler(sample)
-    top = dominant_values(centered_profiles(s.draw(40_000, np.random.default_rng(0))).to_numpy())
+    return drawn_top_shares(RespondentSampler(sample))
+
+
+def drawn_top_shares(sampler) -> tuple[dict[str, float], float]:
+    """(top-value shares, tied share) of 40,000 synthetic respondents of a sampler (seeded)."""
+    top = dominant_values(centered_profiles(sampler.draw(40_000, np.random.default_rng(0))[sampler.value_items])
+                          .to_numpy())
     return {c: float(np.mean(top == c)) for c in CODES10}, float(np.mean(top == ""))
 
 
 def strategy_weights(strategy: str, sample: str = "DE_ESS9", *, no_dominant_share: float | None = None,
-                     accuracy: dict[str, float] | None = None) -> dict[str | None, float]:
+                     accuracy: dict[str, float] | None = None,
+                     top_shares: tuple[dict[str, float], float] | None = None) -> dict[str | None, float]:
     """Share of agents primed with each value (key None = unprimed, no single dominant value).
 
     - uniform: 1/10 each, nobody unprimed;
@@ -61,11 +69,13 @@ def strategy_weights(strategy: str, sample: str = "DE_ESS9", *, no_dominant_shar
       value shares rescaled to fill the rest;
     - model_specific: human shares x the model's accuracy of expressing each value (share of agents
       primed with v whose measured top value is v, from a previous run), renormalised;
+
+    `top_shares` replaces the sample's (e.g. those of a transformed distribution).
     - panel: each of the 10 values and unprimed equally often (1/11 each): a balanced design for
       induction tests (`popsim replicate` RQ1), not a population model.
     """
     check_strategy(strategy)
-    top, tied = human_top_shares(sample)
+    top, tied = top_shares or human_top_shares(sample)
     total = sum(top.values())
     if strategy == "uniform":
         w = {c: 1 / 10 for c in CODES10}
@@ -130,23 +140,27 @@ class Population:
 def draw_population(n: int, *, strategy: str = "empirical", sample: str = "DE_ESS9",
                     rng: np.random.Generator | int | None = None, no_dominant_share: float | None = None,
                     accuracy: dict[str, float] | None = None, profiles: pd.DataFrame | None = None,
-                    female_share: float = 0.5) -> Population:
+                    female_share: float = 0.5, transforms: dict | None = None) -> Population:
     """Draw `n` agents. Every agent gets a synthetic human twin from `sample` (for dominant-value
     strategies, a respondent whose single top centered value is the agent's prime, or a tied
-    respondent for an unprimed agent), so every LLM population has a human-calibrated reference."""
+    respondent for an unprimed agent), so every LLM population has a human-calibrated reference.
+    `transforms` (`transforms.parse_transforms`) change the distribution the twins are drawn from."""
     check_strategy(strategy)
     if not 0.0 <= float(female_share) <= 1.0:
         raise PopsimError(f"female share must be in [0, 1], got {female_share}")
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise PopsimError(f"number of agents must be a positive integer, got {n!r}")
     rng = np.random.default_rng(rng)
+    transforms = parse_transforms(transforms)
+    if transforms:
+        check_honoured(transforms, strategy=strategy, policy="reference")
     if strategy == "respondents":  # real people, not synthetic twins (an imported sample's respondents)
         if parse_population(sample)[0] == "country":
             raise PopsimError(f"strategy respondents draws real people of an imported sample, and {sample} is a "
                               "synthetic ESS11 country; use --population NAME of an imported sample")
         agents, responses, record = draw_respondents(int(n), sample, rng, female_share)
         return Population(agents=agents, responses=responses, record=record)
-    sampler = RespondentSampler(sample)
+    sampler = transformed_sampler(sample, transforms)
     record: dict = {"strategy": strategy, "sample": sample, "n": int(n)}
     if sampler.country:
         record.update(country=sampler.country, structure_sample=sampler.sample,
@@ -161,13 +175,14 @@ def draw_population(n: int, *, strategy: str = "empirical", sample: str = "DE_ES
         top = dominant_values(cen.to_numpy())
         primes = list(top)
     else:
-        weights = strategy_weights(strategy, sample, no_dominant_share=no_dominant_share, accuracy=accuracy)
+        weights = strategy_weights(strategy, sample, no_dominant_share=no_dominant_share, accuracy=accuracy,
+                                   top_shares=_top_shares(sampler) if transforms else None)
         record["weights"] = {("none" if k is None else k): round(v, 6) for k, v in weights.items()}
         if strategy == "h_np":
             record["no_dominant_share"] = weights.get(None, 0.0)
             record["no_dominant_source"] = (
                 "user-set" if no_dominant_share is not None
-                else "estimated: tied-top share of 40,000 synthetic respondents" if sampler.country
+                else "estimated: tied-top share of 40,000 synthetic respondents" if sampler.country or transforms
                 else "reference pack: share with a tied top value")
         primes = allocate(weights, n, rng)
         resp = _conditioned(sampler, primes, rng)
@@ -179,9 +194,18 @@ def draw_population(n: int, *, strategy: str = "empirical", sample: str = "DE_ES
                            "prime": [p or "" for p in primes], "top": top, "mrat": mrat.to_numpy()})
     for c in CODES10:
         agents[c] = cen[c].to_numpy()
+    if transforms:
+        record["transform"] = transform_record(sampler, resp, sample)
     resp = resp.copy()
     resp.insert(0, "agent", np.arange(n))
     return Population(agents=agents, responses=resp, record=record)
+
+
+def _top_shares(sampler) -> tuple[dict[str, float], float]:
+    """Top-value shares of a transformed sampler, computed once per sampler."""
+    if getattr(sampler, "_top_shares", None) is None:
+        sampler._top_shares = drawn_top_shares(sampler)
+    return sampler._top_shares
 
 
 def _conditioned(sampler: RespondentSampler, primes: list, rng: np.random.Generator) -> pd.DataFrame:

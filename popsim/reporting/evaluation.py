@@ -93,6 +93,8 @@ def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -
     if run.config.get("scenario", {}).get("statements"):
         m["statements"] = _statements_section(run)
     m.update(people_sections(run, sample, n_boot, seed))  # agents that are real respondents
+    if (run.config.get("population") or {}).get("transform"):
+        m["transform"] = run.config["population"]["transform"]
     m["headline"] = headline(m)
     m["intervals"] = interval_methods(n_boot)
     return m

@@ -44,21 +44,30 @@ def circumplex(sim_xy: pd.DataFrame, human_xy: pd.DataFrame, path: Path, *, sim_
     return _save(fig, path)
 
 
+def _finish(fig, ax, path: Path, *, ylabel: str, title: str) -> Path:
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def _per_value(table: pd.DataFrame, estimate: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The table in circular value order, the x positions, and the error bars of `estimate` from its low/high."""
+    t = table.set_index("value").reindex(list(CODES10))
+    err = np.vstack([t[estimate] - t["low"], t["high"] - t[estimate]]).clip(min=0)
+    return t, np.arange(10), np.nan_to_num(err)
+
+
 def value_means(table: pd.DataFrame, path: Path, *, human_label: str) -> Path:
     """Population mean centered value profile (with CI) vs the human means (columns value, sim_mean, low, high,
     human_mean)."""
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    t = table.set_index("value").reindex(list(CODES10))
-    x = np.arange(10)
-    err = np.vstack([t["sim_mean"] - t["low"], t["high"] - t["sim_mean"]]).clip(min=0)
-    ax.errorbar(x, t["sim_mean"], yerr=np.nan_to_num(err), fmt="o-", color="#1f77b4", label="simulated (95% CI)")
+    t, x, err = _per_value(table, "sim_mean")
+    ax.errorbar(x, t["sim_mean"], yerr=err, fmt="o-", color="#1f77b4", label="simulated (95% CI)")
     ax.plot(x, t["human_mean"], "s--", color="k", label=human_label)
     ax.axhline(0, color="#ccc", lw=0.8)
     ax.set_xticks(x, CODES10)
-    ax.set_ylabel("mean centered score")
-    ax.set_title("Population value profile", fontsize=10)
-    ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _finish(fig, ax, path, ylabel="mean centered score", title="Population value profile")
 
 
 def heatmaps(sim: pd.DataFrame, human: pd.DataFrame, path: Path, *, sim_label: str, human_label: str) -> Path:
@@ -79,19 +88,15 @@ def heatmaps(sim: pd.DataFrame, human: pd.DataFrame, path: Path, *, sim_label: s
 def manipulation(table: pd.DataFrame, path: Path, *, human: pd.DataFrame | None = None) -> Path:
     """Effect of the prime on the primed value (diff with CI), next to the human twins' difference."""
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    t = table.set_index("value").reindex(list(CODES10))
-    x = np.arange(10)
-    err = np.vstack([t["diff"] - t["low"], t["high"] - t["diff"]]).clip(min=0)
-    ax.bar(x - 0.2, t["diff"], width=0.4, yerr=np.nan_to_num(err), color="#1f77b4", label="simulated (LLM)")
+    t, x, err = _per_value(table, "diff")
+    ax.bar(x - 0.2, t["diff"], width=0.4, yerr=err, color="#1f77b4", label="simulated (LLM)")
     if human is not None:
         h = human.set_index("value").reindex(list(CODES10))
         ax.bar(x + 0.2, h["diff"], width=0.4, color="#bbb", label="human twins (reference)")
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xticks(x, CODES10)
-    ax.set_ylabel("primed - baseline\n(centered score, scale points)")
-    ax.set_title("Manipulation check: does the primed value rise?", fontsize=10)
-    ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _finish(fig, ax, path, ylabel="primed - baseline\n(centered score, scale points)",
+                   title="Manipulation check: does the primed value rise?")
 
 
 def item_means(table: pd.DataFrame, path: Path, *, title: str) -> Path:
@@ -103,10 +108,7 @@ def item_means(table: pd.DataFrame, path: Path, *, title: str) -> Path:
     ax.errorbar(x, table["sim_mean"], yerr=np.nan_to_num(err), fmt="o", color="#1f77b4", label="simulated (95% CI)")
     ax.scatter(x, table["human_mean"], marker="_", s=200, color="k", label="human")
     ax.set_xticks(x, table["item"], rotation=60, fontsize=8)
-    ax.set_ylabel("mean answer")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _finish(fig, ax, path, ylabel="mean answer", title=title)
 
 
 def value_behaviour(cells: pd.DataFrame, path: Path, *, human: str = "DE_ESS9") -> Path:

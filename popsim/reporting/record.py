@@ -112,6 +112,7 @@ class RunInfo(Section):
     country: str | None = None
     female_share: float | None = None
     no_dominant_share: float | None = None
+    transforms: dict | None = None
     scenario_options: dict | None = None
     network_options: dict | None = None
     backend_detail: dict | None = None
@@ -310,6 +311,32 @@ class Individual(Section):
 
 
 @dataclass(kw_only=True)
+class Realised(Section):
+    """What the drawn twins show next to the untransformed sample (`population.realised_statistics`)."""
+
+    n: int | None = None
+    value_mean: dict | None = None  # value code -> centered mean
+    value_sd: dict | None = None
+    value_mean_shift_sd: dict | None = None  # change from the untransformed copula, in human SDs
+    value_sd_ratio: dict | None = None
+    structure_r: float | None = None  # 45 centered value correlations vs the untransformed copula's
+    attitude_mean: dict | None = None
+    attitude_shift_sd: dict | None = None  # change in the question's own SDs
+
+
+@dataclass(kw_only=True)
+class Transform(Section):
+    """The transform of the value distribution the twins were drawn from (docs/populations.md)."""
+
+    transforms: dict | None = None
+    expected_value_mean: dict | None = None  # exact, of the transformed distribution
+    expected_value_sd: dict | None = None
+    saturated: list | None = None  # items at the end of their scale
+    spread_factors: dict | None = None
+    realised: Realised | None = None
+
+
+@dataclass(kw_only=True)
 class Headline(Section):
     """The few numbers a comparison shows (None where a run has no such number)."""
 
@@ -356,6 +383,7 @@ class Metrics(Section):
     statements: Statements | None = None
     subgroups: Subgroups | None = None
     individual: Individual | None = None
+    transform: Transform | None = None
     headline: Headline | None = None
     intervals: dict | None = None  # section -> how its intervals were computed
     figures: dict | None = None  # figure name -> path inside the run folder

@@ -18,7 +18,7 @@ from .record import Metrics
 from .run_figures import make_figures, n_human
 from .run_folder import Run, load_run
 from .sections import (answers_md, behaviour_md, ci, fmt, game_md, individual_md, items_md,  # noqa: F401 (fmt, ci:
-                       statements_md, subgroups_md, values_md)                               # the report's formats)
+                       statements_md, subgroups_md, transform_md, values_md)                 # the report's formats)
 
 #: verdict thresholds on the noise-free prime effect (expected answers, centered scale points)
 STEERABLE_DIFF = 0.2
@@ -55,6 +55,8 @@ def render(run: Run, m: Metrics) -> str:
           f"{r.seed}; network {r.network}.", ""]
     L += ["## Verdict", "", verdict(m), ""]
     L += answers_md(m)
+    if m.transform is not None:
+        L += transform_md(m)
     for section, writer in (("values", values_md), ("items", items_md), ("behaviour", behaviour_md),
                             ("game", game_md), ("statements", statements_md), ("subgroups", subgroups_md),
                             ("individual", individual_md)):

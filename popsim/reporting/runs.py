@@ -33,7 +33,7 @@ from .run_folder import RUN_FILES, Run, load_run  # noqa: F401  (re-exported: po
 #: settings that define what a run is (a folder holding a run with other values is another run)
 IDENTITY = ("scenario", "n_agents", "population", "strategy", "prompt_style", "policy", "temperature",
             "option_order", "template_variant", "network", "seed", "backend", "model", "scenario_options",
-            "network_options", "no_dominant_share", "country", "female_share")
+            "network_options", "no_dominant_share", "country", "female_share", "transforms")
 
 
 def versions() -> dict:
@@ -89,6 +89,8 @@ def run_identity(model, scenario_options: dict | None = None, network_options: d
                 "backend": desc.get("backend"), "model": desc.get("model"),
                 "scenario_options": scenario_options or {}, "network_options": network_options or {},
                 "country": model.country}
+    if not identity.get("transforms"):  # untransformed runs keep the identity they always had
+        identity.pop("transforms", None)
     return json.loads(json.dumps(identity, default=str))
 
 

@@ -241,3 +241,31 @@ def _individual(d) -> list[str]:
     for col in ("accuracy", "mae", "r"):
         t[col] = [ci(e, lo, hi, 3) for e, lo, hi in zip(t[col], t[f"{col}_low"], t[f"{col}_high"])]
     return L + table_lines(t, ["predictor", "n_agents", "accuracy", "mae", "r", "n_r"])
+
+
+def transform_md(m: Metrics) -> list[str]:
+    t = m.transform
+    rz = t.realised
+    shown = ", ".join(f"`{k} = {v:g}`" for k, v in (t.transforms or {}).items())
+    L = ["## Transform of the value distribution", "",
+         f"The twins were drawn from {m.run.population} transformed by {shown} (docs/populations.md). Per value: the "
+         "expected centered mean of the transformed distribution (exact), the drawn twins' mean and SD, the change "
+         "from the untransformed sample in human SDs and the SD ratio."
+         + (f" Structure r of the drawn twins vs the untransformed sample: {fmt(rz.structure_r, 3)}." if rz else ""),
+         ""]
+    if rz is not None:
+        codes = list(rz.value_mean or {})
+        df = pd.DataFrame({"value": codes, "expected_mean": [(t.expected_value_mean or {}).get(c) for c in codes],
+                           "twins_mean": [rz.value_mean[c] for c in codes],
+                           "twins_sd": [(rz.value_sd or {}).get(c) for c in codes],
+                           "shift_sd": [(rz.value_mean_shift_sd or {}).get(c) for c in codes],
+                           "sd_ratio": [(rz.value_sd_ratio or {}).get(c) for c in codes]})
+        L += table_lines(df, digits=3)
+        if rz.attitude_mean:
+            att = pd.DataFrame({"item": list(rz.attitude_mean), "twins_mean": list(rz.attitude_mean.values()),
+                                "shift_sd": [(rz.attitude_shift_sd or {}).get(k) for k in rz.attitude_mean]})
+            L += ["Attitude questions of the twins: mean and change in the question's own SDs.", ""]
+            L += table_lines(att, digits=3)
+    if t.saturated:
+        L += [f"Items at the end of their answer scale after the transform: {', '.join(t.saturated)}.", ""]
+    return L

@@ -15,6 +15,10 @@ A study is a TOML file (or a dict for `run_sweep`):
     [backend_options]                 # optional, e.g. base_url and model for backend = "openai"
     [scenario_options]                # optional, e.g. rounds = 5
 
+Transform keys ("shift.UN", "spread", ...) go in [fixed] and [grid] like any setting; `design = "lhs" | "sobol" |
+"morris"` (or "grid") samples continuous `[ranges]` with `samples` and `design_seed` (`designs.py`); `outcomes`
+names the metrics summary.md draws. The outputs beyond the per-setting summary are described in `results.py`.
+
 Each run is a complete run folder under `OUT/runs/` (its report without figures, to save time:
 `popsim report RUN` draws them). Rerunning a sweep reuses finished runs (same
 settings) and cached answers. `results.csv` is tidy (one row per run x metric); `summary.md` and
@@ -26,7 +30,6 @@ in parallel local processes by default, or on a Ray cluster (`executor="ray"`) w
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import os
 import sys
@@ -39,12 +42,17 @@ import pandas as pd
 
 from ..errors import PopsimError, unknown
 from ..parameters import MODEL_KEYS, check
+from ..population.transforms import is_transform_key
+from .designs import check_study_design, check_study_transforms, model_kwargs, study_points
+from .outcomes import run_outcomes
+from .results import flat_settings, write_results
 from ..reporting.markdown import table_lines
 from ..reporting.record import Metrics
 from ..reporting.report import build_report
 
 STUDY_KEYS = {"name", "scenario", "out", "fixed", "grid", "backend_options", "scenario_options", "network_options",
-              "cache", "workers", "description", "executor", "address"}
+              "cache", "workers", "description", "executor", "address", "design", "ranges", "samples", "design_seed",
+              "outcomes"}
 SUMMARY_METRICS = ("structure_r", "randall_ci", "items_js", "behaviour_js", "value_behaviour_r", "validity_mean",
                    "manipulation_diff_expected", "game_mean_share")
 EXECUTORS = ("process", "ray")
@@ -72,14 +80,15 @@ def load_study(source: str | Path | dict) -> dict:
     extra = sorted(set(study) - STUDY_KEYS)
     if extra:
         raise unknown(f"key in {where}:", extra[0], sorted(STUDY_KEYS))
-    for section in ("fixed", "grid", "backend_options", "scenario_options", "network_options"):
+    for section in ("fixed", "grid", "ranges", "backend_options", "scenario_options", "network_options"):
         if section in study and not isinstance(study[section], dict):
             raise PopsimError(f"{where}: [{section}] must be a table of settings, got {study[section]!r}")
     fixed, grid = study.get("fixed", {}), study.get("grid", {})
     for section, table in (("fixed", fixed), ("grid", grid)):
-        bad = sorted(set(table) - set(MODEL_KEYS))
+        bad = sorted(k for k in table if k not in MODEL_KEYS and not is_transform_key(k))
         if bad:
-            raise unknown(f"setting in [{section}] of {where}:", bad[0], sorted(MODEL_KEYS))
+            raise unknown(f"setting in [{section}] of {where}:", bad[0], sorted(MODEL_KEYS),
+                          hint="Transforms too: shift.<VALUE>, shift_only.<VALUE>, spread, coupling, mix.<SAMPLE>.")
     for k, v in grid.items():
         if not isinstance(v, list) or not v:
             raise PopsimError(f"{where}: [grid] {k} must be a non-empty list, e.g. {k} = [{v!r}]")
@@ -92,8 +101,10 @@ def load_study(source: str | Path | dict) -> dict:
         grid["seed"] = [0]
     from ..backends import check_backend_options
 
+    check_study_design(study, where)
     for point in points(study):
         validate_point(point, where)
+    check_study_transforms(study, where)
     for backend in {str(p.get("backend", "embedded")) for p in points(study)}:
         try:
             check_backend_options(backend, study.get("backend_options") or {})
@@ -103,20 +114,19 @@ def load_study(source: str | Path | dict) -> dict:
 
 
 def points(study: dict) -> list[dict]:
-    grid = study["grid"]
-    keys = list(grid)
-    out = []
-    for combo in itertools.product(*(grid[k] for k in keys)):
-        p = {**study["fixed"], **dict(zip(keys, combo))}
-        p.setdefault("scenario", study.get("scenario", "ess21"))
-        out.append(p)
-    return out
+    """Every run of a (validated) study: `PopulationModel` keywords, the design's points crossed with the grid
+    (`designs.study_points`; `designs.model_kwargs(point)` drops the `design_point` index)."""
+    return study_points(study["fixed"], study["grid"], design=study.get("design", "grid"), ranges=study.get("ranges"),
+                        samples=study.get("samples"), seed=study.get("design_seed", 0),
+                        scenario=study.get("scenario", "ess21"))
 
 
 def validate_point(p: dict, where: str) -> None:
     """Cheap checks of every setting before anything runs: the same check as the command line's and the page's
     (`popsim.parameters`), the message prefixed with the study file."""
     for key, value in p.items():
+        if key == "design_point":
+            continue
         try:
             check(key, value)
         except PopsimError as exc:
@@ -143,7 +153,7 @@ def run_point(task: dict) -> dict:
     started = time.time()
     if not task.get("redo") and (out / "metrics.json").exists() and (out / "config.json").exists():
         return {"id": out.name, "status": "reused", "seconds": 0.0, "error": None}
-    kwargs = dict(point)
+    kwargs = model_kwargs(point)
     seed = kwargs.pop("seed", 0)
     scenario = kwargs.pop("scenario", "ess21")
     backend = kwargs.pop("backend", "embedded")
@@ -259,29 +269,30 @@ def _summarise(root: Path, spec: dict, pts: list[dict], status: pd.DataFrame) ->
     from .. import analysis
 
     table = collect(root, pts)
-    table.to_csv(root / "results.csv", index=False)
-    by = [k for k in spec["grid"] if k != "seed"]
+    grid = spec.get("design", "grid") == "grid"
+    by = [k for k in spec["grid"] if k != "seed"] + ([] if grid else ["design_point"])
     summary = analysis.summarize_seeds(table, by)
     summary.to_csv(root / "summary.csv", index=False)
-    (root / "summary.md").write_text(summary_markdown(spec, summary, status), encoding="utf-8")
-    if len(summary):
+    extra = write_results(root, spec, table)  # results.csv/.parquet, slopes, indices, response figures
+    text = summary_markdown(spec, summary if grid else pd.DataFrame(), status)
+    (root / "summary.md").write_text(text + "\n\n" + "\n".join(extra), encoding="utf-8")
+    if len(summary) and grid:
         summary_figure(summary, by, root / "summary.png")
 
 
 def collect(root: Path, pts: list[dict]) -> pd.DataFrame:
-    """Tidy results: one row per run x headline metric, with the run's settings."""
+    """Tidy results: one row per run x outcome (`outcomes.run_outcomes`), with the run's settings."""
     rows = []
     for p in pts:
         d = root / "runs" / slug(p)
         if not (d / "metrics.json").exists():
             continue
         try:
-            head = Metrics.load(d).headline.as_dict()
+            m = Metrics.load(d)
         except PopsimError:  # a record of an older popsim: rebuilt from the run's own tables
-            head = build_report(d, figures=False).headline.as_dict()
-        for metric, value in head.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and value is not None:
-                rows.append({"run": d.name, **{k: p.get(k) for k in p}, "metric": metric, "value": float(value)})
+            m = build_report(d, figures=False)
+        settings = flat_settings(p)
+        rows += [{"run": d.name, **settings, "metric": k, "value": v} for k, v in run_outcomes(d, m).items()]
     return pd.DataFrame(rows)
 
 
@@ -300,6 +311,8 @@ def summary_markdown(spec: dict, summary: pd.DataFrame, status: pd.DataFrame) ->
          "item / attitude item answer distributions from the human ones (0 = same); value_behaviour_r = cell-wise r "
          "of value x attitude correlations vs DE_ESS9; validity_mean = probability on valid options; "
          "manipulation_diff_expected = primed minus baseline on the primed value (scale points).", ""]
+    if spec.get("design", "grid") != "grid":  # one setting per design point: the response section below
+        return "\n".join(L[:3] + ["Per design point (mean over seeds): `summary.csv`."])
     if summary.empty:
         return "\n".join(L + ["No run finished."])
     metrics = [m for m in SUMMARY_METRICS if m in set(summary["metric"])]
