@@ -111,10 +111,10 @@ class TimedBackend:
     def __getattr__(self, name):
         return getattr(self._b, name)
 
-    def option_distributions(self, asks):
+    def option_distributions(self, asks, *, on_answer=None):
         t = time.perf_counter()
         try:
-            return self._b.option_distributions(asks)
+            return self._b.option_distributions(asks, on_answer=on_answer)
         finally:
             self.model_seconds += time.perf_counter() - t
 
@@ -158,28 +158,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def llama_server(model_path: str, *, n_threads: int = 2, python: str = sys.executable):
-    """llama-cpp-python's OpenAI-compatible server on 127.0.0.1 (as tests/conftest.py starts it)."""
-    port = free_port()
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"popsim-bench-server-{port}.log"
-    cmd = [python, "-m", "llama_cpp.server", "--model", str(model_path), "--host", "127.0.0.1", "--port", str(port),
-           "--model_alias", "smollm2", "--n_ctx", "4096", "--logits_all", "true", "--n_threads", str(n_threads),
-           "--verbose", "false"]
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
+def serving(cmd: list[str], url: str, name: str, *, timeout: float = 180, log: Path | None = None):
+    """Start the server `cmd` and yield `url` once its /models answers; stop it afterwards."""
+    out = open(log, "w") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
     try:
-        deadline = time.time() + 180
+        deadline = time.time() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
+                raise RuntimeError(f"{name} exited" + (f": {log.read_text()[-2000:]}" if log else ""))
             try:
-                urllib.request.urlopen(f"{url}/models", timeout=2)
+                urllib.request.urlopen(f"{url}/models", timeout=2).read()
                 break
             except OSError:
                 if time.time() > deadline:
-                    raise RuntimeError("llama_cpp.server did not start within 180 s") from None
-                time.sleep(0.5)
+                    raise RuntimeError(f"{name} did not start within {timeout:.0f} s") from None
+                time.sleep(0.2)
         yield url
     finally:
         proc.terminate()
@@ -187,3 +181,17 @@ def llama_server(model_path: str, *, n_threads: int = 2, python: str = sys.execu
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if log:
+            out.close()
+
+
+@contextmanager
+def llama_server(model_path: str, *, n_threads: int = 2, python: str = sys.executable):
+    """llama-cpp-python's OpenAI-compatible server on 127.0.0.1 (as tests/conftest.py starts it)."""
+    port = free_port()
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"popsim-bench-server-{port}.log"
+    cmd = [python, "-m", "llama_cpp.server", "--model", str(model_path), "--host", "127.0.0.1", "--port", str(port),
+           "--model_alias", "smollm2", "--n_ctx", "4096", "--logits_all", "true", "--n_threads", str(n_threads),
+           "--verbose", "false"]
+    with serving(cmd, f"http://127.0.0.1:{port}/v1", "llama_cpp.server", log=log) as url:
+        yield url

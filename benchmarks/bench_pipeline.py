@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,33 @@ if kind == "reference":
 elif kind == "draw":
     from popsim.population import draw_population
     draw_population(n, strategy="empirical", rng=3)
+elif kind == "dominant":  # a whole dominant-value run, its report included; the model's own time is taken out
+    from popsim.backends.scripted import ScriptedBackend
+    from popsim.cache import Cache
+    from popsim.engine import Engine
+    from popsim.reporting.report import build_report
+    from popsim.reporting.runs import execute
+
+    class Timed(ScriptedBackend):
+        seconds = 0.0
+
+        def option_distributions(self, asks, **kw):
+            t = time.perf_counter()
+            try:
+                return super().option_distributions(asks, **kw)
+            finally:
+                Timed.seconds += time.perf_counter() - t
+
+    res["import_seconds"] = time.perf_counter() - t0
+    t = time.perf_counter()
+    execute(out, scenario="ess21", n_agents=n, strategy="h_np", prompt_style="value_prompt",
+            engine=Engine(Timed(), Cache(None)), rng=3, progress=False, report=False)
+    res["run_seconds"] = time.perf_counter() - t  # population, agents, asks, engine, answers, tables, scores
+    t = time.perf_counter()
+    build_report(out)
+    res["report_seconds"] = time.perf_counter() - t
+    res["model_seconds"] = Timed.seconds
+    res["outside_model_seconds"] = time.perf_counter() - t0 - res["import_seconds"] - Timed.seconds
 elif kind == "llm_policy":
     from popsim.backends.scripted import ScriptedBackend
     from popsim.model import PopulationModel
@@ -63,10 +91,13 @@ print(json.dumps(res))
 """
 
 
-def child(kind: str, n: int) -> dict:
+def child(kind: str, n: int, pythonpath: Path | None = None) -> dict:
+    """One measurement in a fresh process (popsim from `pythonpath` if given, e.g. a baseline revision)."""
+    env = {**os.environ, "PYTHONPATH": str(pythonpath)} if pythonpath else None
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run([sys.executable, "-c", CHILD, kind, str(n), str(Path(tmp) / "run")],
-                             capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+                             capture_output=True, text=True, cwd=Path(tmp) if pythonpath else
+                             Path(__file__).resolve().parent.parent, env=env)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -92,7 +123,13 @@ def main(argv=None):
     ap.add_argument("--agents", type=int, default=None)
     ap.add_argument("--seconds-per-call", type=float, default=0.25,
                     help="LLM seconds per model call when no benchmark results are stored")
+    ap.add_argument("--baseline", default=None, metavar="REV",
+                    help="only: a dominant-value run (with its report) outside the model, this checkout vs git "
+                         "revision REV, side by side (A B B A ...)")
+    ap.add_argument("--rounds", type=int, default=2, help="with --baseline: timings of each variant")
     args = ap.parse_args(argv)
+    if args.baseline:
+        return compare_baseline(args)
     n = args.agents or (10_000 if args.quick else 100_000)
     m = header(f"non-LLM pipeline, {n:,} agents, ESS-21", argv if argv is not None else sys.argv[1:])
     ref = child("reference", n)
@@ -123,6 +160,38 @@ def main(argv=None):
           f"{share['dominant_value']['share']:.1%} (target < 5%)")
     save("pipeline" + ("_quick" if args.quick else ""), {"machine": m, "agents": n, "reference": ref, "draw": draw,
                                                          "llm_policy": llm, "costs": costs, "share": share})
+
+
+def compare_baseline(args) -> None:
+    """Seconds outside the model of one dominant-value run (population, agents, asks, answers, tables, scores,
+    metrics, report and figures; the scripted double as the model, its time taken out), side by side."""
+    from bench_report import extract
+
+    n = args.agents or (10_000 if args.quick else 100_000)
+    m = header(f"a dominant-value run of {n:,} agents outside the model: this checkout vs {args.baseline}",
+               [sys.argv[0], *sys.argv[1:]])
+    times: dict[str, list] = {"baseline": [], "current": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        base = extract(args.baseline, Path(tmp) / "baseline")
+        for folder in ("scenarios", "human_data"):  # packaged as popsim.scenarios, popsim.human_data
+            extract(args.baseline, Path(tmp) / "data", folder)
+            (Path(tmp) / "data" / folder).rename(base / "popsim" / folder)
+        order = ["baseline", "current"]
+        for i in range(args.rounds):
+            for name in (order if i % 2 == 0 else order[::-1]):
+                r = child("dominant", n, base if name == "baseline" else Path(__file__).resolve().parent.parent)
+                times[name].append(r)
+                print(f"   round {i + 1}: {name}: {r['outside_model_seconds']:.1f} s outside the model (run "
+                      f"{r['run_seconds']:.1f} s, report {r['report_seconds']:.1f} s; model {r['model_seconds']:.2f} s)",
+                      flush=True)
+    from _common import median
+
+    b = median([r["outside_model_seconds"] for r in times["baseline"]])
+    c = median([r["outside_model_seconds"] for r in times["current"]])
+    print(f"   median outside the model: baseline {b:.1f} s, this checkout {c:.1f} s: {b / c:.1f}x less "
+          f"(target: 5x, 8 s or under)")
+    save(f"pipeline_baseline_{n}", {"machine": m, "agents": n, "baseline": args.baseline, "runs": times,
+                                     "median": {"baseline": b, "current": c}, "ratio": b / c})
 
 
 if __name__ == "__main__":

@@ -28,9 +28,9 @@ from _common import header, median, save  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def extract(rev: str, into: Path) -> Path:
-    """The `popsim` package of git revision `rev`, unpacked under `into` (for PYTHONPATH)."""
-    blob = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "popsim"], capture_output=True, check=True).stdout
+def extract(rev: str, into: Path, folder: str = "popsim") -> Path:
+    """The `popsim` package (or another folder) of git revision `rev`, unpacked under `into` (for PYTHONPATH)."""
+    blob = subprocess.run(["git", "-C", str(ROOT), "archive", rev, folder], capture_output=True, check=True).stdout
     with tarfile.open(fileobj=BytesIO(blob)) as tar:
         tar.extractall(into, filter="data")
     return into

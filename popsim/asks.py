@@ -6,10 +6,34 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
 from .errors import PopsimError
+
+#: the JSON of `Ask.canonical` (what cache keys hash: never change its output)
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_encode = json.encoder.encode_basestring  # a JSON string literal, as that encoder writes it (C implementation)
+
+
+@lru_cache(maxsize=4096)
+def _encoded_message(role: str, content: str) -> str:
+    """A persona message as JSON (the same persona object comes back for each of its items)."""
+    return f"[{_encode(role)},{_encode(content)}]"
+
+try:  # answers to and from the cache: the fast parser when installed (any JSON reads back the same floats)
+    import orjson
+
+    _loads = orjson.loads
+
+    def _dumps(obj) -> str:
+        return orjson.dumps(obj).decode()
+except ImportError:  # pragma: no cover
+    _loads = json.loads
+
+    def _dumps(obj) -> str:
+        return json.dumps(obj, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +64,20 @@ class Ask:
             raise PopsimError(f"answer options must be distinct, got {self.options}")
 
     def canonical(self) -> str:
-        return json.dumps({"m": [[m.role, m.content] for m in self.messages], "o": list(self.options),
-                           "p": self.answer_prefix, "s": self.sample}, ensure_ascii=False, separators=(",", ":"))
+        """The ask as compact JSON (what its cache key hashes): `{"m":[[role,content],...],"o":[...],"p":...,"s":n}`.
+        Written out by hand, byte for byte what `json.dumps(..., ensure_ascii=False, separators=(",", ":"))`
+        gives (tests/test_cache_engine.py), with the persona's encoding reused across its items."""
+        try:
+            if type(self.sample) is int and self.messages:
+                *head, last = self.messages
+                parts = [_encoded_message(m.role, m.content) for m in head]
+                parts.append(f"[{_encode(last.role)},{_encode(last.content)}]")
+                return (f'{{"m":[{",".join(parts)}],"o":[{",".join(map(_encode, self.options))}],'
+                        f'"p":{_encode(self.answer_prefix)},"s":{self.sample}}}')
+        except TypeError:  # not text where text belongs: the general encoder decides
+            pass
+        return _CANONICAL.encode({"m": [[m.role, m.content] for m in self.messages], "o": list(self.options),
+                                  "p": self.answer_prefix, "s": self.sample})
 
     @property
     def key(self) -> str:
@@ -87,14 +123,16 @@ class OptionDistribution:
         return option_probs(np.asarray(self.logprobs, dtype=float), temperature)
 
     def to_json(self) -> str:
-        return json.dumps({"options": list(self.options), "logprobs": [_enc(x) for x in self.logprobs],
-                           "method": self.method, "n_samples": self.n_samples, "n_invalid": self.n_invalid,
-                           "error": self.error, "detail": self.detail}, separators=(",", ":"))
+        return _dumps({"options": list(self.options),
+                       "logprobs": [x if type(x) is float and -math.inf < x < math.inf else _enc(x)
+                                    for x in self.logprobs],
+                       "method": self.method, "n_samples": self.n_samples, "n_invalid": self.n_invalid,
+                       "error": self.error, "detail": self.detail})
 
     @classmethod
     def from_json(cls, text: str) -> "OptionDistribution":
-        d = json.loads(text)
-        return cls(options=tuple(d["options"]), logprobs=tuple(_dec(x) for x in d["logprobs"]),
+        d = _loads(text)
+        return cls(options=tuple(d["options"]), logprobs=tuple(x if type(x) is float else _dec(x) for x in d["logprobs"]),
                    method=d["method"], n_samples=d.get("n_samples", 0), n_invalid=d.get("n_invalid", 0),
                    error=d.get("error"), detail=d.get("detail") or {})
 

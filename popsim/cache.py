@@ -1,7 +1,9 @@
 """SQLite store of every backend answer, keyed by backend, model, decoding settings and prompt.
 
 Answers are written (and committed) before they are used, so an interrupted run resumes without
-asking again. WAL mode and a busy timeout let a sweep's parallel processes share one cache file.
+asking again. While a backend answers, a `CacheWriter` commits what has arrived in small transactions
+at most `COMMIT_INTERVAL` seconds apart, so even a process killed mid-chunk loses at most the last
+second of answers. WAL mode and a busy timeout let a sweep's parallel processes share one cache file.
 The prompt of every answer is stored with it, so a cache is a complete, auditable record of what the
 model was asked. Failed asks are never cached: a rerun asks them again.
 """
@@ -12,6 +14,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -20,6 +23,8 @@ from .asks import Ask, OptionDistribution
 from .errors import PopsimError
 
 SCHEMA_VERSION = 1
+COMMIT_INTERVAL = 0.5  # seconds between the commits of answers arriving while a backend works
+FLUSH_ROWS = 256  # ... or sooner, once this many are waiting
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS popsim_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS answers (
@@ -42,9 +47,19 @@ def default_cache_path() -> Path:
     return Path.home() / ".cache" / "popsim" / "answers.sqlite"
 
 
+def key_head(backend: str, model: str, settings: dict) -> str:
+    """What every cache key of one backend, model and settings starts from."""
+    return json.dumps([backend, model, settings], sort_keys=True, separators=(",", ":"))
+
+
+def key_from(head: str, canonical: str) -> str:
+    """The cache key of an ask from `key_head(...)` and the ask's `canonical()` text."""
+    ask_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()  # = Ask.key
+    return hashlib.sha256(f"{head}|{ask_hash}".encode()).hexdigest()
+
+
 def answer_key(backend: str, model: str, settings: dict, ask: Ask) -> str:
-    head = json.dumps([backend, model, settings], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{head}|{ask.key}".encode()).hexdigest()
+    return key_from(key_head(backend, model, settings), ask.canonical())
 
 
 class Cache:
@@ -55,6 +70,7 @@ class Cache:
         self.hits = 0
         self.writes = 0
         self.damaged = 0  # stored rows that were not a readable answer: treated as not cached, asked again
+        self._lock = threading.Lock()  # one connection, used by the engine and its writer thread
         target = ":memory:"
         if self.path is not None:
             if self.path.is_dir():
@@ -102,7 +118,9 @@ class Cache:
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             q = f"SELECT key, answer FROM answers WHERE key IN ({','.join('?' * len(chunk))})"
-            for k, ans in self.conn.execute(q, chunk):
+            with self._lock:
+                rows = self.conn.execute(q, chunk).fetchall()
+            for k, ans in rows:
                 try:
                     out[k] = OptionDistribution.from_json(ans)
                 except (ValueError, TypeError, KeyError, AttributeError):  # a damaged row: ask again, overwrite it
@@ -113,17 +131,32 @@ class Cache:
     def put_many(self, rows: Iterable[tuple[str, str, str, dict, Ask, OptionDistribution]]) -> int:
         """rows: (key, backend, model, settings, ask, answer). Committed before returning."""
         now = time.time()
-        data = [(k, b, m, json.dumps(s, sort_keys=True), a.canonical(), d.to_json(), now)
-                for k, b, m, s, a, d in rows if d.ok]
-        if not data:
+        return self.write([(k, b, m, json.dumps(s, sort_keys=True), a.canonical(), d.to_json(), now)
+                           for k, b, m, s, a, d in rows if d.ok])
+
+    def write(self, rows: Sequence[tuple]) -> int:
+        """Stored rows (key, backend, model, settings JSON, ask canonical text, answer JSON, time) in one
+        transaction, committed before returning."""
+        if not rows:
             return 0
-        with self.conn:  # one transaction
-            self.conn.executemany("INSERT OR REPLACE INTO answers VALUES (?,?,?,?,?,?,?)", data)
-        self.writes += len(data)
-        return len(data)
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.executemany("INSERT OR REPLACE INTO answers VALUES (?,?,?,?,?,?,?)", rows)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.writes += len(rows)
+        return len(rows)
+
+    def writer(self, interval: float = COMMIT_INTERVAL) -> "CacheWriter":
+        """A writer that commits added rows at most `interval` seconds after they were added (use with `with`)."""
+        return CacheWriter(self, interval)
 
     def count(self) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
+        with self._lock:
+            return int(self.conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
 
     def close(self):
         self.conn.close()
@@ -133,3 +166,56 @@ class Cache:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class CacheWriter:
+    """Rows added from any thread are committed by a background thread every `interval` seconds (when there
+    are any), by `flush()`, and when the `with` block ends (also on an error or Ctrl-C)."""
+
+    def __init__(self, cache: Cache, interval: float = COMMIT_INTERVAL):
+        self.cache, self.interval = cache, float(interval)
+        self._rows: list[tuple] = []
+        self._lock = threading.Lock()  # guards the pending rows
+        self._flushing = threading.Lock()  # a flush returns only when everything added before it is committed
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="popsim-cache-writer", daemon=True)
+        self.commits = 0
+
+    def add(self, row: tuple) -> None:
+        with self._lock:
+            self._rows.append(row)
+            if len(self._rows) == FLUSH_ROWS:  # many answers at once: commit them now, beside the backend's work
+                self._wake.set()
+
+    def flush(self) -> None:
+        with self._flushing:
+            with self._lock:
+                rows, self._rows = self._rows, []
+            if rows:
+                try:
+                    self.cache.write(rows)
+                except BaseException:
+                    with self._lock:
+                        self._rows[:0] = rows  # not lost: the next flush tries again
+                    raise
+                self.commits += 1
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - the rows stay pending: the caller's flush tries again and raises
+                pass
+
+    def __enter__(self) -> "CacheWriter":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join()
+        self.flush()

@@ -190,6 +190,10 @@ class PopulationModel(mesa.Model):
 
     def _record(self, answers: list[Answer]):
         r = self._rows
+        if hasattr(answers, "columns"):  # an AnswerBlock (blocks.py): its columns, no Answer objects
+            for name, values in answers.columns(self.round).items():
+                r[name].extend(values)
+            return
         lists: dict[int, list] = {}  # answers read from one distribution share their probabilities
         for a in answers:
             if id(a.probs) not in lists:

@@ -55,6 +55,7 @@ class Parameter:
     metavar: str | None = None
     noun: str = ""  # what an unknown choice is called in messages ("strategy", "prompt style")
     aliases: tuple[str, ...] = field(default=())
+    parse: Callable[["Parameter", Any], Any] | None = None  # a value with its own format (checked and converted)
     repeat: bool = False  # the flag may be given several times (transforms: KEY=VALUE; others: a list, each checked)
 
     def known(self) -> tuple[str, ...]:
@@ -92,6 +93,8 @@ class Parameter:
             if self.none_ok:
                 return None
             raise PopsimError(f"{self.flag} needs a value: {self.expects()}")
+        if self.parse is not None:
+            return self.parse(self, value)
         if self.kind is bool:
             if isinstance(value, bool):
                 return value
@@ -133,6 +136,35 @@ class Parameter:
         if too_low or too_high:
             raise bad
         return number
+
+
+def _batch_prompts(prm: Parameter, value: Any) -> int | str:
+    """A whole number of prompts per request, or "auto"."""
+    from .backends.prompt_lists import MAX
+
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    try:
+        n = int(str(value).strip()) if not isinstance(value, (bool, float)) else None
+    except ValueError:
+        n = None
+    if n is None or not 1 <= n <= MAX:
+        raise PopsimError(f"{prm.flag} must be a whole number from 1 to {MAX} or auto, got {value!r}; e.g. "
+                          f"{prm.flag} 32")
+    return n
+
+
+def _price(prm: Parameter, value: Any) -> tuple[float, float]:
+    """(prompt, completion) dollars per million tokens from "IN" or "IN,OUT" (OUT defaults to IN)."""
+    parts = [v.strip() for v in str(value).split(",")] if not isinstance(value, (list, tuple)) else list(value)
+    try:
+        prices = [float(v) for v in parts]
+    except (TypeError, ValueError):
+        prices = []
+    if not 1 <= len(parts) <= 2 or len(prices) != len(parts) or not all(math.isfinite(x) and x >= 0 for x in prices):
+        raise PopsimError(f"{prm.flag} must be IN or IN,OUT: dollars per million prompt (and completion) tokens, "
+                          f"numbers of at least 0, got {value!r}; e.g. {prm.flag} 0.15,0.60")
+    return prices[0], prices[-1]
 
 
 P = Parameter
@@ -198,6 +230,10 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
     P("api_key_file", "--api-key-file", "backend", str, None, "file holding the API key (instead of the environment)",
       "the API key file", none_ok=True, metavar="FILE"),
     P("concurrency", "--concurrency", "backend", int, 8, "openai: requests in flight", "the Concurrency", low=1),
+    P("batch_prompts", "--batch-prompts", "backend", str, 1,
+      "openai --api completions: asks per request as a list of prompts; auto = 32 where the server takes lists "
+      "(tried first: a server that refuses or mangles lists is asked one prompt per request)",
+      "the Prompts per request", metavar="N|auto", parse=_batch_prompts),
     P("ray_workers", "--ray-workers", "backend", int, None,
       "serve the backend from N Ray actors (a local Ray instance, or the cluster of --ray-address)",
       "the Ray workers", low=1, none_ok=True, metavar="N"),
@@ -208,6 +244,10 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
       none_ok=True),
     P("cache", "--cache", "run", str, None, "answer cache file (default $POPSIM_CACHE or "
       "~/.cache/popsim/answers.sqlite)", "the Cache file", none_ok=True, metavar="FILE"),
+    # ------------------------------------------------------------------ cost
+    P("price_per_mtok", "--price-per-mtok", "cost", str, None,
+      "dollars per million tokens, IN (prompt) or IN,OUT (prompt, completion), for the cost of --dry-run and of "
+      "the run record", "the Price per million tokens", none_ok=True, metavar="IN[,OUT]", parse=_price),
     # ------------------------------------------------------------------ studies
     P("workers", "--workers", "sweep", int, None, "parallel local processes (default: the cores)", "Workers", low=1,
       none_ok=True, metavar="N"),
@@ -256,7 +296,8 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
 #: the backend options each backend takes from the `backend` group (besides the Ray pool's)
 BACKEND_OPTIONS: dict[str, tuple[str, ...]] = {
     "embedded": ("model_path",),
-    "openai": ("base_url", "model", "api", "chat_template", "api_key_env", "api_key_file", "concurrency"),
+    "openai": ("base_url", "model", "api", "chat_template", "api_key_env", "api_key_file", "concurrency",
+               "batch_prompts"),
     "scripted": (),
 }
 RAY_OPTIONS: tuple[str, ...] = ("ray_workers", "ray_address")

@@ -115,6 +115,10 @@ class LLMPolicy:
         return built
 
     def answer(self, questions: Sequence[Question], *, desc: str = "asking the model") -> list[Answer]:
+        from .blocks import QuestionGrid, answer_grid
+
+        if isinstance(questions, QuestionGrid) and self.option_order != "random":
+            return answer_grid(self, questions, desc)  # the same answers, in blocks of agents (blocks.py)
         built = self.build(questions)
         dists = self.engine.resolve([b[2] for b in built], desc=desc)
         hashes: dict[int, str] = {}

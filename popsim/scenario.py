@@ -108,8 +108,11 @@ def call(scenario: Scenario, method: str, *args):
         raise PopsimError(f"scenario {source}: {method}() raised {type(exc).__name__}: {exc}; fix the scenario "
                           "(see scenarios/TEMPLATE.py)") from exc
     if method == "questions":
+        from .blocks import QuestionGrid
         from .policy import Question
 
+        if isinstance(result, QuestionGrid):  # every agent x item: Questions by construction
+            return result
         if not isinstance(result, (list, tuple)) or not all(isinstance(q, Question) for q in result):
             got = type(result).__name__ if not isinstance(result, (list, tuple)) else "a list with other things in it"
             raise PopsimError(f"scenario {source or scenario.name}: questions() must return a list of "

@@ -9,7 +9,7 @@ PVQ-40 and PVQ-RR are free for academic research; commercial use needs a license
 from __future__ import annotations
 
 from popsim.instruments import load_instrument
-from popsim.policy import Question
+from popsim.blocks import QuestionGrid
 from popsim.scenario import Scenario
 
 
@@ -28,5 +28,5 @@ class Questionnaire(Scenario):
                           "value correlations of the human samples (scored from the ESS-21; same 10 values)")
 
     def questions(self, model, round_):
-        return [Question(agent=a, item=it, instruction=self.inst.instruction, question=self.inst.question)
-                for a in model.ordered_agents for it in self.items]
+        # every item to every agent: the list of Question(agent, item, instruction, question), answered in blocks
+        return QuestionGrid(model.ordered_agents, self.items, self.inst.instruction, self.inst.question)

@@ -18,7 +18,15 @@ retries, to time backoff). `refuse_logprobs=True` answers HTTP 400 to requests f
 APIs); `api_key="..."` answers 401 to any other key, echoing the Authorization header it got in the body
 (as careless proxies do; `models_need_key=False` leaves /models open, so that the asks meet the 401);
 `echo_auth=True` adds the Authorization header to every error body. Every request is logged as (time, request key, fault) in `log`; `request_key`
-gives the key a test computes for an ask.
+gives the key a test computes for an ask. Every answer is logged as (time it was sent, request key) in `sent`;
+`latency=s` makes every answer take s seconds.
+
+A list of prompts to /v1/completions is answered one choice per prompt, each with its `index` (as vLLM and
+OpenAI do), unless `prompt_lists` says otherwise (from the `lists_ok_for`+1-th list request on):
+`"refuse"`: HTTP 400 (a server that takes one prompt only); `"assert"`: HTTP 500, as llama-cpp-python's server
+answers; `"first"`: one choice, for the first prompt; `"short"`: one choice fewer than prompts; `"shuffled"`:
+the choices in reverse order with their right indexes (legal); `"misindexed"`: every choice with index 0;
+`"reversed"`: each choice carries another prompt's answer under the index of its own position (mixed up).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FAULT_KINDS = ("429", "500", "503", "reset", "timeout", "truncated", "no_logprobs", "no_option")
+LIST_BEHAVIOURS = ("accept", "refuse", "assert", "first", "short", "shuffled", "misindexed", "reversed")
 
 
 class _Model:
@@ -93,9 +102,12 @@ class FaultServer:
                  retry_after_header: str = "Retry-After", timeout_delay: float = 3.0, down: bool = False,
                  down_after: int | None = None, fail_first: int = 0, logprobs: bool = True,
                  refuse_logprobs: bool = False, api_key: str | None = None, models_need_key: bool = True,
-                 echo_auth: bool = False):
+                 echo_auth: bool = False, prompt_lists: str = "accept", lists_ok_for: int = 0, latency: float = 0.0):
         unknown = set(kinds) - set(FAULT_KINDS)
         assert not unknown, f"unknown fault kinds {unknown}"
+        assert prompt_lists in LIST_BEHAVIOURS, prompt_lists
+        self.prompt_lists, self.lists_ok_for = prompt_lists, lists_ok_for
+        self.latency = latency  # seconds each answer takes (a server at a known pace)
         self.model = _Model(model)
         self.name = name
         self.fault_rate = fault_rate
@@ -114,6 +126,7 @@ class FaultServer:
         self.echo_auth = echo_auth
         self.counts: Counter = Counter()
         self.log: list[tuple[float, str, str | None]] = []  # (time, request key, fault)
+        self.sent: list[tuple[float, str]] = []  # (time the answer was written, request key)
         self._attempts: Counter = Counter()
         self.lock = threading.Lock()
         server = self
@@ -161,6 +174,8 @@ class FaultServer:
                     req = json.loads(self.rfile.read(n) or b"{}")
                 except ValueError:
                     return self._send(400, {"error": {"message": "body is not JSON"}})
+                if not self.path.rstrip("/").endswith("/completions"):
+                    return self._send(404, {"error": {"message": f"no route {self.path}"}})
                 chat = self.path.rstrip("/").endswith("/chat/completions")
                 key = request_key(req, chat)
                 if server.api_key is not None and self.headers.get("Authorization") != f"Bearer {server.api_key}":
@@ -193,6 +208,8 @@ class FaultServer:
                     return
                 if fault == "timeout":
                     time.sleep(server.timeout_delay)
+                elif server.latency:
+                    time.sleep(server.latency)
                 if req.get("model") != server.name:
                     return self._send(404, {"error": {"message": f"model {req.get('model')} not found"}})
                 if server.refuse_logprobs and req.get("logprobs"):
@@ -201,11 +218,20 @@ class FaultServer:
                     return self._send(400, {"error": {"message": "logprobs are not supported with this model",
                                                       "type": "invalid_request_error", "param": "logprobs"}})
                 prompt = server.model.render(req["messages"]) if chat else req["prompt"]
-                body = server._answer(req, prompt, chat, fault)
+                if isinstance(prompt, list):
+                    how = server._list_behaviour()
+                    if how in ("refuse", "assert"):
+                        code, msg = (400, "prompt must be a string") if how == "refuse" else (500, "AssertionError")
+                        return self._send(code, {"error": {"message": msg, "type": "invalid_request_error"}})
+                    body = server._list_answer(req, prompt, fault, how)
+                else:
+                    body = server._answer(req, prompt, chat, fault)
                 if fault == "truncated":
                     raw = json.dumps(body).encode()
                     return self._send(200, raw[: len(raw) // 2])
                 self._send(200, body)
+                with server.lock:
+                    server.sent.append((time.monotonic(), key))
 
         class Server(ThreadingHTTPServer):
             def handle_error(self, request, client_address):
@@ -231,6 +257,28 @@ class FaultServer:
             if self.fault_rate and self.rng.random() < self.fault_rate:
                 return self.rng.choice(self.kinds)
         return None
+
+    def _list_behaviour(self) -> str:
+        with self.lock:
+            self.counts["list requests"] += 1
+            return "accept" if self.counts["list requests"] <= self.lists_ok_for else self.prompt_lists
+
+    def _list_answer(self, req: dict, prompts: list, fault: str | None, how: str) -> dict:
+        choices = [dict(self._answer(req, p, False, fault)["choices"][0], index=i) for i, p in enumerate(prompts)]
+        if how == "first":
+            choices = choices[:1]
+        elif how == "short":
+            choices = choices[:-1]
+        elif how == "shuffled":
+            choices = choices[::-1]
+        elif how == "misindexed":
+            choices = [dict(c, index=0) for c in choices]
+        elif how == "reversed":
+            choices = [dict(c, index=i) for i, c in enumerate(choices[::-1])]
+        tokens = sum(len(p) // 4 for p in prompts)
+        return {"id": "cmpl-test", "object": "text_completion", "created": 0, "model": self.name, "choices": choices,
+                "usage": {"prompt_tokens": tokens, "completion_tokens": len(prompts),
+                          "total_tokens": tokens + len(prompts)}}
 
     def requests_for(self, key: str) -> list[tuple[float, str | None]]:
         """(time, fault) of every request with this key, in order of arrival."""
@@ -262,7 +310,9 @@ class FaultServer:
         if top is not None:
             lp = {"tokens": [text], "token_logprobs": [top[text]], "top_logprobs": [top], "text_offset": [0]}
         return {"id": "cmpl-test", "object": "text_completion", "created": 0, "model": self.name,
-                "choices": [{"index": 0, "text": text, "logprobs": lp, "finish_reason": "length"}]}
+                "choices": [{"index": 0, "text": text, "logprobs": lp, "finish_reason": "length"}],
+                "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": 1,
+                          "total_tokens": len(prompt) // 4 + 1}}
 
     def __enter__(self):
         self.thread.start()

@@ -2,8 +2,11 @@
 
 import multiprocessing as mp
 import sqlite3
+import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from popsim.asks import Ask, Message
 from popsim.backends.scripted import ScriptedBackend
@@ -41,8 +44,37 @@ def test_second_run_calls_the_model_zero_times(tmp_path):
     assert be2.calls == 15
 
 
+def test_answers_are_committed_within_a_second_of_arriving(tmp_path):
+    """A backend that reports each answer as it comes (`on_answer`): every answer is in the file (committed,
+    seen by another connection) at most about a second later, long before its chunk ends (what makes a run
+    killed mid-chunk resumable); the file holds them all when `resolve` returns."""
+    path = tmp_path / "c.sqlite"
+    late = []
+
+    class Slow(ScriptedBackend):
+        chunk_size = 1000  # one chunk: only the time bound can commit anything before the end
+
+        def option_distributions(self, batch, *, on_answer=None):
+            out, times = [], []
+            for i, a in enumerate(batch):
+                time.sleep(0.04)
+                out.append(super().option_distributions([a])[0])
+                on_answer(i, out[-1])
+                times.append(time.monotonic())
+                stored = sqlite3.connect(path).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+                due = sum(t < times[-1] - 1.0 for t in times)  # answered more than a second ago
+                if stored < due:
+                    late.append((i, stored, due))
+            return out
+
+    eng = Engine(Slow(), Cache(path))
+    eng.resolve(asks(3, 30))
+    assert not late, late[:5]
+    assert Cache(path).count() == 90 and eng.stats.calls == 90
+
+
 def test_answers_are_committed_chunk_by_chunk(tmp_path):
-    """A chunk's answers are in the file before the next chunk is asked (what makes a killed run resumable)."""
+    """A backend without `on_answer`: a chunk's answers are in the file before the next chunk is asked."""
     path = tmp_path / "c.sqlite"
     seen = []
 
@@ -124,3 +156,34 @@ def test_concurrent_writers_lose_no_rows(tmp_path):
     c = Cache(path)
     assert c.count() == 1200
     assert c.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@given(st.lists(st.tuples(st.sampled_from(["system", "user", "assistant"]), st.text(max_size=60)), min_size=1,
+                max_size=3),
+       st.lists(st.text(min_size=1, max_size=4), min_size=2, max_size=5, unique=True), st.text(max_size=10),
+       st.integers(0, 10**6))
+@settings(max_examples=400, deadline=None)
+def test_the_canonical_text_of_an_ask_is_the_json_it_always_was(messages, options, prefix, sample):
+    """Cache keys hash `Ask.canonical()`: written out by hand for speed, it must stay byte for byte the JSON the
+    standard encoder gives (every cache written before would otherwise be missed)."""
+    import json
+
+    a = Ask(messages=tuple(Message(r, c) for r, c in messages), options=tuple(options), answer_prefix=prefix,
+            sample=sample)
+    want = json.dumps({"m": [list(m) for m in messages], "o": options, "p": prefix, "s": sample},
+                      ensure_ascii=False, separators=(",", ":"))
+    assert a.canonical() == want
+    assert a.canonical() == want  # again, with the persona's encoding reused
+
+
+def test_a_plan_counts_distinct_asks_cache_hits_and_tokens_without_asking(tmp_path):
+    path = tmp_path / "c.sqlite"
+    population = asks(4, 5) * 10  # 10 agents per persona: 200 asks, 20 distinct
+    Engine(ScriptedBackend(), Cache(path)).resolve(asks(4, 5)[:8])  # 8 of them answered before
+    be = ScriptedBackend()
+    plan = Engine(be, Cache(path)).plan(population)
+    assert (plan.asks, plan.distinct, plan.cached, plan.to_ask) == (200, 20, 8, 12) and be.calls == 0
+    assert plan.prompt_tokens == 12 * 4 and plan.tokens_how.startswith("estimate: 4 characters per token")
+    assert plan.cost(2.0, 8.0) == pytest.approx((48 * 2.0 + 12 * 8.0) / 1e6)  # one completion token per call
+    assert plan.cost(1.0) == pytest.approx(60 / 1e6)
+    assert Engine(be, Cache(path), refresh=True).plan(population).to_ask == 20

@@ -1,6 +1,8 @@
 """`PopulationModel` under Mesa's own batch runner (`mesa.batch_run`): plain keyword arguments in, the
 DataCollector's model reporters out, the same rows for the same parameters."""
 
+from pathlib import Path
+
 import mesa
 import pandas as pd
 import pytest
@@ -48,3 +50,40 @@ def test_batch_run_with_the_reference_policy():
     df = batch({"n_agents": 10, "scenario": "ess21", "policy": "reference", "strategy": ["h_np", "empirical"],
                 "rng": [5, 6]})
     assert len(df) == 4 and (df["answered"] == 10 * 21).all() and (df["round"] == 1).all()
+
+
+# ------------------------------------------------------------------------------------------ answers at scale
+# issue 15 part 5: the agents' answers are computed in blocks now; every table and metric is the one written
+# before that change (tests/data/scale/make.py, run on the code before it)
+
+SCALE = Path(__file__).parent / "data" / "scale"
+
+
+def _load(path: Path):
+    """The make.py that wrote a golden set, as a module (`RUNS`, `tables`, `metrics`)."""
+    import runpy
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**runpy.run_path(str(path)))
+
+
+SCALE_MAKE = _load(SCALE / "make.py")
+
+
+@pytest.mark.parametrize("name", sorted(SCALE_MAKE.RUNS))
+def test_answers_choices_and_outcomes_equal_those_written_before_blocks(name):
+    got = SCALE_MAKE.tables(SCALE_MAKE.RUNS[name])
+    written = sorted(p.name.split(".")[1] for p in SCALE.glob(f"{name}.*.parquet"))
+    assert sorted(got) == written
+    for table, frame in got.items():
+        want = pd.read_parquet(SCALE / f"{name}.{table}.parquet")
+        pd.testing.assert_frame_equal(frame.reset_index(drop=True), want, check_dtype=False)
+
+
+@pytest.mark.parametrize("name", SCALE_MAKE.METRICS)
+def test_every_metric_equals_the_one_written_before_blocks(name, tmp_path):
+    import json
+
+    want = json.loads((SCALE / f"{name}.metrics.json").read_text())
+    got = json.loads(json.dumps(SCALE_MAKE.metrics(SCALE_MAKE.RUNS[name], tmp_path / "run"), sort_keys=True))
+    assert got == want

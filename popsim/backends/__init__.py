@@ -12,7 +12,7 @@ sweeps use). Implementations are imported lazily so that `import popsim` stays l
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Callable, Protocol, Sequence, runtime_checkable
 
 from ..asks import Ask, OptionDistribution
 from ..errors import unknown
@@ -24,16 +24,17 @@ BACKENDS: tuple[str, ...] = ("embedded", "openai", "scripted")
 class Backend(Protocol):
     name: str  # "embedded", "openai", "scripted": enters cache keys and run records
     model: str  # the model's identity (file or served name)
-    chunk_size: int  # how many asks the engine hands over at once (answers are cached after each chunk)
+    chunk_size: int  # how many asks the engine hands over at once (progress is reported after each chunk)
 
     def fingerprint(self) -> dict:
         """Everything besides the ask that changes an answer (enters the cache key)."""
 
-    def option_distributions(self, asks: Sequence[Ask]) -> list[OptionDistribution]:
-        """The probability of each option of each ask, in the order given."""
-
-    def complete(self, asks: Sequence[Ask], *, max_tokens: int) -> list[str]:
-        """Free-text answers (for open questions and the sampling fallback)."""
+    def option_distributions(self, asks: Sequence[Ask], *,
+                             on_answer: Callable[[int, OptionDistribution], None] | None = None
+                             ) -> list[OptionDistribution]:
+        """The probability of each option of each ask, in the order given. `on_answer(i, distribution)` is
+        called as each answer arrives (from any thread), so that the engine can store it at once; a backend
+        without the keyword is cached chunk by chunk."""
 
     def describe(self) -> dict:
         """What the run record says about this backend (never a secret)."""

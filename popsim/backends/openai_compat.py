@@ -9,83 +9,36 @@ naming logprobs: the backend then samples for the rest of the run), or the optio
 apart from one token (0-10 scales on chat), k completions are sampled and parsed instead, and every
 parse failure is counted.
 
-Faults (docs/reliability.md): HTTP 429/408/409/5xx, timeouts, dropped connections and malformed bodies
-are retried (`max_retries`) after `backoff * 2**attempt * U(0.5, 1)` s (at most `max_backoff`), or after
-at least the server's Retry-After. An ask that still fails comes back missing with its reason (never
-cached). Once two asks in a row failed every retry, later asks get one try each until one is answered;
-`error_budget` failed asks in a row (or a refused key) stop the backend: `BackendUnavailable`. `stats()`
-counts requests, failed requests by reason, retries, failed and sampled asks.
+`batch_prompts=N` (completions only; or "auto" for 32) sends N asks per request as a list of prompts
+(`prompt_lists.py`): tried out on the first request, with a fallback to one prompt per request for
+servers that refuse lists or answer them wrongly.
 
-The API key comes from the environment (`OPENAI_API_KEY` by default) or a file the user names; it is
-never written anywhere and is cut out of every message built from a server's answer (proxies may echo
-the Authorization header). URLs are shown without user:password and query. Several base URLs are
-served by least load.
+The HTTP plumbing lives beside this file: `http.py` (the lean client, URLs, keys, redaction) and
+`retries.py` (retries, Retry-After, error budget, load balancing over several base URLs, worker
+threads). `stats()` counts requests, failed requests by reason, retries, failed and sampled asks, and
+the tokens the server reported (`usage`).
 """
 
 from __future__ import annotations
 
-import email.utils
 import math
-import os
-import queue
-import random
-import re
+import sys
 import threading
-import time
 import weakref
 from collections import defaultdict
-from concurrent.futures import Future
-from pathlib import Path
-from typing import Sequence
-from urllib.parse import urlparse, urlunparse
+from typing import Callable, Sequence
 
 from ..asks import Ask, OptionDistribution
 from ..errors import BackendUnavailable, PopsimError, unknown
+from . import tokens
 from .chat_template import render_chat, resolve_template
+from .http import Client, ConnectionFailed, Redactor, RequestTimeout, check_base_url, dumps, public_url, read_api_key
+from .prompt_lists import PromptLists, check_batch_prompts, completion_top, merge_top
+from .retries import LogprobsRefused, Retrier
 from .scoring import parse_option, prefix_ambiguous, walk_options
 
 APIS = ("chat", "completions")
-
-
-def check_base_url(url: str) -> str:
-    u = urlparse(url or "")
-    if u.scheme not in ("http", "https") or not u.netloc:
-        raise PopsimError(f"base URL {public_url(url)!r} is not an http(s) URL; pass e.g. http://127.0.0.1:8000/v1")
-    return url.rstrip("/")
-
-
-def public_url(url: str) -> str:
-    """`url` as it may be shown and written: no user:password@, no query (keys travel there too)."""
-    try:
-        u = urlparse(str(url or ""))
-        host = u.hostname or ""
-        port = u.port
-    except ValueError:
-        return "<unparseable URL>"
-    if not u.scheme or not host:
-        return re.sub(r"[^/@\s]+@", "", str(url or "")).split("?")[0]
-    if ":" in host:
-        host = f"[{host}]"
-    return urlunparse((u.scheme, host + (f":{port}" if port else ""), u.path, "", "", ""))
-
-
-def read_api_key(env: str = "OPENAI_API_KEY", key_file: str | None = None) -> str:
-    """The key from `key_file` if given, else from the environment variable `env`; 'EMPTY' if neither."""
-    if key_file:
-        p = Path(key_file).expanduser()
-        if not p.is_file():
-            raise PopsimError(f"API key file {p} does not exist; pass a readable file or set ${env}")
-        try:
-            key = p.read_text(encoding="utf-8").strip()
-        except UnicodeDecodeError:
-            raise PopsimError(f"API key file {p} is not UTF-8 text; write the key alone on one line") from None
-        except OSError as exc:
-            raise PopsimError(f"API key file {p} cannot be read ({exc.strerror}); check its permissions") from None
-        if not key or len(key.split()) != 1:
-            raise PopsimError(f"API key file {p} must hold the key alone on one line "
-                              f"({'it is empty' if not key else 'it holds several words'})")
-        return key
-    return os.environ.get(env, "") or "EMPTY"
+__all__ = ["OpenAIBackend", "APIS", "check_base_url", "public_url", "read_api_key"]
 
 
 class OpenAIBackend:
@@ -96,7 +49,8 @@ class OpenAIBackend:
                  concurrency: int = 8, timeout: float = 60.0, max_retries: int = 6, backoff: float = 0.5,
                  max_backoff: float = 30.0, max_retry_after: float = 120.0, top_logprobs: int = 20,
                  samples: int = 10, sample_temperature: float = 1.0, chat_template: str | None = None,
-                 error_budget: int = 25, chunk_size: int | None = None, check: bool = True, **unknown_options):
+                 error_budget: int = 25, chunk_size: int | None = None, batch_prompts: int | str = 1,
+                 check: bool = True, **unknown_options):
         if unknown_options:  # checked, not ignored: a typo must not silently mean the default
             from . import check_backend_options
 
@@ -113,6 +67,7 @@ class OpenAIBackend:
                               ("max_retry_after", max_retry_after, 0)):
             if not float(v) >= low:
                 raise PopsimError(f"{label} must be at least {low:g}, got {v}")
+        batch = check_batch_prompts(batch_prompts, api)
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         urls = [u.strip() for part in urls for u in str(part).split(",") if u.strip()]
         self.base_urls = [check_base_url(u) for u in urls]
@@ -121,7 +76,8 @@ class OpenAIBackend:
         self.api = api
         self.api_key_env = api_key_env
         self.concurrency = int(concurrency)
-        self.chunk_size = int(chunk_size) if chunk_size else self.concurrency * 16
+        self.batch_prompts = batch_prompts if batch_prompts == "auto" else batch
+        self.chunk_size = int(chunk_size) if chunk_size else self.concurrency * max(16, 4 * batch)
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
         self.backoff = float(backoff)
@@ -133,92 +89,56 @@ class OpenAIBackend:
         self.template_spec = chat_template or "chatml"
         self.template = resolve_template(chat_template) if api == "completions" else None
         self.error_budget = int(error_budget)
-        self._key = read_api_key(api_key_env, api_key_file)
+        key = read_api_key(api_key_env, api_key_file)
+        self.redact = Redactor(key, self.base_urls)
+        self._http = Client(key, self.timeout)
+        self._retry = Retrier(self._http, self.base_urls, self.redact, api_key_env=api_key_env,
+                              max_retries=self.max_retries, backoff=self.backoff, max_backoff=self.max_backoff,
+                              max_retry_after=self.max_retry_after, error_budget=self.error_budget,
+                              concurrency=self.concurrency)
+        weakref.finalize(self, self._retry.close)
+        self._lists = PromptLists(self, batch) if batch > 1 else None
         self._lock = threading.Lock()
-        self._load = defaultdict(int)
-        self._clients = {}
-        self._workers: _Workers | None = None
-        self._stop = threading.Event()  # set when the caller was interrupted: retries end at once
-        self._down = False  # the error budget is spent, or the server refused the key or the account
-        self._fatal: str | None = None  # why every further ask would fail too (key refused, no quota)
         self._sampling_only = False  # the server refused logprobs
-        self.requests = 0  # HTTP requests sent
-        self.retries = 0  # failed requests that were tried again
-        self.retry_reasons: dict[str, int] = defaultdict(int)  # failed requests by reason
-        self.failed_asks = 0
-        self.failure_reasons: dict[str, int] = defaultdict(int)
         self.sampled: dict[str, int] = defaultdict(int)  # asks answered by sampling, by why
-        self._consecutive_failures = 0
+        self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "requests_with_usage": 0}
         if check:
             self.check()
 
-    # ------------------------------------------------------------------ clients
-    def _client(self, url: str):
-        import openai
-
-        with self._lock:
-            if url not in self._clients:  # one client per server: its connection pool is reused by all threads
-                self._clients[url] = openai.OpenAI(base_url=url, api_key=self._key, max_retries=0,
-                                                   timeout=self.timeout)
-            return self._clients[url]
-
-    def _pick(self) -> str:
-        with self._lock:
-            url = min(self.base_urls, key=lambda u: self._load[u])
-            self._load[url] += 1
-            return url
-
-    def _release(self, url: str):
-        with self._lock:
-            self._load[url] -= 1
-
-    def _pool(self) -> "_Workers":
-        with self._lock:
-            if self._workers is None:
-                self._workers = _Workers(self.concurrency)
-                weakref.finalize(self, self._workers.close)
-            return self._workers
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent so far."""
+        return self._retry.requests
 
     def close(self):
         """Stop the worker threads and close the HTTP connections (the backend is unusable afterwards)."""
-        with self._lock:
-            workers, self._workers = self._workers, None
-            clients, self._clients = list(self._clients.values()), {}
-        if workers is not None:
-            workers.close()
-        for c in clients:
-            c.close()
+        self._retry.close()
+        self._http.close()
 
-    def redact(self, text: object) -> str:
-        """`text` without the API key, bearer tokens or URL credentials (for every message and record)."""
-        text = str(text)
-        if self._key and self._key != "EMPTY" and len(self._key) >= 4:
-            text = text.replace(self._key, "[redacted]")
-        text = re.sub(r"(?i)\b(bearer\s+)[^\s'\",}\]]+", r"\1[redacted]", text)
-        for url, shown in zip(self.base_urls, self.public_urls):
-            text = text.replace(url, shown)
-        return re.sub(r"(https?://)[^/@\s]+@", r"\1", text)
+    def notice(self, text: str) -> None:
+        """One line on stderr about something the run adapted to (never a secret)."""
+        print(f"popsim: notice: {self.redact(text)}", file=sys.stderr, flush=True)
 
     def check(self):
         """Fail early and clearly: every server reachable, and the model served where it lists models."""
-        import openai
-
         for url, shown in zip(self.base_urls, self.public_urls):
             try:
-                served = [m.id for m in self._client(url).models.list(timeout=min(self.timeout, 15.0))]
-            except openai.NotFoundError:
+                resp = self._http.request("GET", url, "/models", timeout=min(self.timeout, 15.0))
+            except (RequestTimeout, ConnectionFailed) as exc:
+                raise BackendUnavailable(f"cannot reach an OpenAI-compatible server at {shown} ({exc}); start the "
+                                         "server or fix --base-url") from None
+            if resp.status == 404:
                 continue  # a server without /models: the first ask will tell
-            except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-                raise BackendUnavailable(f"the server at {shown} refused the API key (HTTP {exc.status_code}); set "
-                                         f"the right key in ${self.api_key_env} or pass --api-key-file") from None
-            except (openai.APIConnectionError, openai.APITimeoutError) as exc:
-                raise BackendUnavailable(f"cannot reach an OpenAI-compatible server at {shown} ({type(exc).__name__});"
-                                         " start the server or fix --base-url") from None
-            except openai.APIStatusError as exc:
-                raise BackendUnavailable(f"the server at {shown} answered /models with HTTP {exc.status_code} "
-                                         f"({self.redact(_body(exc))[:160]}); check --base-url (it usually ends in "
-                                         "/v1)") from None
-            except (openai.APIError, ValueError, TypeError, AttributeError) as exc:
+            if resp.status in (401, 403):
+                raise BackendUnavailable(f"the server at {shown} refused the API key (HTTP {resp.status}); set "
+                                         f"the right key in ${self.api_key_env} or pass --api-key-file")
+            if resp.status != 200:
+                raise BackendUnavailable(f"the server at {shown} answered /models with HTTP {resp.status} "
+                                         f"({self.redact(resp.message())[:160]}); check --base-url (it usually ends "
+                                         "in /v1)")
+            try:
+                served = [str(m["id"]) for m in resp.json()["data"]]
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 raise BackendUnavailable(f"the server at {shown} answered /models with something that is not an "
                                          f"OpenAI model list ({type(exc).__name__}); check --base-url") from None
             if served and self.model not in served:
@@ -226,6 +146,8 @@ class OpenAIBackend:
                                   "Pass one of these as --model")
 
     def fingerprint(self) -> dict:
+        # batch_prompts is left out on purpose: batched and single requests give the same numbers
+        # (tests/test_prompt_lists.py)
         fp = {"method": "logprobs", "api": self.api, "top_logprobs": self.top_logprobs,
               "samples": self.samples, "sample_temperature": self.sample_temperature}
         if self.api == "completions":
@@ -235,128 +157,93 @@ class OpenAIBackend:
     def describe(self) -> dict:
         """The run record's backend entry (no secret); `faults` are `stats()` at the time of the call (the run
         record is made after the run, so they are the faults the run survived)."""
-        return {"backend": self.name, "model": self.model, "base_urls": list(self.public_urls), "api": self.api,
-                "concurrency": self.concurrency,
-                "retry": {"max_retries": self.max_retries, "backoff": self.backoff, "max_backoff": self.max_backoff,
-                          "max_retry_after": self.max_retry_after, "timeout": self.timeout,
-                          "error_budget": self.error_budget},
-                **self.fingerprint(), "faults": self.stats()}
+        out = {"backend": self.name, "model": self.model, "base_urls": list(self.public_urls), "api": self.api,
+               "concurrency": self.concurrency,
+               "retry": {"max_retries": self.max_retries, "backoff": self.backoff, "max_backoff": self.max_backoff,
+                         "max_retry_after": self.max_retry_after, "timeout": self.timeout,
+                         "error_budget": self.error_budget},
+               **self.fingerprint(), "faults": self.stats()}
+        out["usage"] = out["faults"].pop("usage")
+        if self._lists is not None:
+            out["batch_prompts"] = self._lists.describe()
+        return out
 
     def stats(self) -> dict:
         """Faults met so far: requests, failed requests by reason, retries, failed and sampled asks."""
+        st = self._retry.stats()
         with self._lock:
-            return {"requests": self.requests, "failed_requests": dict(self.retry_reasons),
-                    "retried": self.retries, "failed_asks": self.failed_asks,
-                    "failed_ask_reasons": dict(self.failure_reasons), "sampled_asks": dict(self.sampled),
-                    "sampling_only": self._sampling_only, "stopped_as_down": self._down}
+            st.update(sampled_asks=dict(self.sampled), sampling_only=self._sampling_only, usage=dict(self.usage))
+        return st
 
-    # ------------------------------------------------------------------ requests with retries
-    def _request(self, fn, *, logprobs: bool = False):
-        """Call `fn(client)`, retrying with exponential backoff and jitter; honours Retry-After."""
-        import openai
+    def count_tokens(self, asks: Sequence[Ask]) -> tuple[int, str]:
+        """Prompt tokens of `asks` (one request each) and how they were counted: the server's tokenizer where it
+        has a tokenize endpoint, else an estimate (`tokens.py`). Chat prompts are counted as ChatML text (the
+        server's own template may add or drop a few tokens per ask)."""
+        if not asks:
+            return 0, "nothing to count"
+        template = self.template if self.api == "completions" else resolve_template("chatml")
+        texts = [render_chat(template, a.messages) + (a.answer_prefix if self.api == "completions" else "")
+                 for a in asks]
+        note = "" if self.api == "completions" else ", chat messages counted as ChatML text"
+        found = tokens.server_counter(self._http, self.base_urls[0], self.model, texts[0])
+        if found is None:
+            return tokens.estimate(texts), f"{tokens.ESTIMATE} (the server has no tokenize endpoint){note}"
+        count, name = found
+        total, how = tokens.count_texts(texts, count, name=name, exact_up_to=tokens.EXACT_SERVER)
+        return total, how + note
 
-        last = "unknown"
-        for attempt in range(self.max_retries + 1):
-            if self._down or self._stop.is_set():
-                raise _Final("not sent: " + ("the server looks down (error budget spent)" if self._down
-                                             else "the run was stopped"))
-            if attempt and self._consecutive_failures >= 2:  # the asks before this one failed every retry too
-                raise _Final(f"{last}: gave up after {attempt} attempt{'s' * (attempt > 1)} (the asks before "
-                             "failed too)")
-            url = self._pick()
-            wait = None
-            try:
-                with self._lock:
-                    self.requests += 1
-                return fn(self._client(url))
-            except openai.APITimeoutError:
-                last = "timeout"
-            except openai.APIConnectionError as exc:
-                last = f"connection error ({type(exc.__cause__).__name__ if exc.__cause__ else 'reset'})"
-            except openai.APIStatusError as exc:
-                code, body = exc.status_code, self.redact(_body(exc))
-                if code == 429 and "insufficient_quota" in str(getattr(exc, "body", "")):
-                    raise self._stop_all("HTTP 429: the account has no quota left (insufficient_quota); retrying "
-                                         "cannot help") from None
-                if code in (401, 403):
-                    raise self._stop_all(f"HTTP {code}: the server refused the API key; set the right key in "
-                                         f"${self.api_key_env} or pass --api-key-file") from None
-                if logprobs and code in (400, 422) and "logprob" in body.lower():
-                    raise _LogprobsRefused(f"HTTP {code}: {body[:160]}") from None
-                if code in (408, 409, 429) or code >= 500:
-                    last, wait = f"HTTP {code}", _retry_after(exc)
-                else:
-                    raise _Final(f"HTTP {code}: {body[:200]}") from None
-            except (openai.APIResponseValidationError, ValueError, KeyError, TypeError, AttributeError,
-                    IndexError) as exc:
-                last = f"malformed response ({type(exc).__name__})"
-            finally:
-                self._release(url)
+    # ------------------------------------------------------------------ requests
+    def record_usage(self, answer: dict) -> None:
+        u = answer.get("usage") if isinstance(answer, dict) else None
+        if isinstance(u, dict):
             with self._lock:
-                self.retry_reasons[last.split(" (")[0]] += 1
-                if attempt < self.max_retries:
-                    self.retries += 1
-            if attempt < self.max_retries:
-                delay = min(self.max_backoff, self.backoff * 2 ** attempt) * random.uniform(0.5, 1.0)
-                if wait is not None and wait > self.max_retry_after:
-                    raise _Final(f"{last}: the server asked to retry after {wait:.0f} s, more than max_retry_after="
-                                 f"{self.max_retry_after:g} s")
-                if wait is not None and wait > 0:
-                    delay = wait * random.uniform(1.0, 1.1)  # at least what the server asked; spread the herd
-                self._stop.wait(delay)
-        raise _Final(f"{last}: gave up after {self.max_retries + 1} attempts")
+                self.usage["prompt_tokens"] += int(u.get("prompt_tokens") or 0)
+                self.usage["completion_tokens"] += int(u.get("completion_tokens") or 0)
+                self.usage["requests_with_usage"] += 1
 
-    def _stop_all(self, reason: str) -> "_Final":
-        """A refusal that every further ask would meet too: no more requests (the budget is spent at once)."""
-        with self._lock:
-            self._down = True
-            self._fatal = self._fatal or reason
-        return _Final(reason)
+    def top_payload(self, prompt) -> bytes:
+        """A one-token completion with top logprobs for `prompt` (a string, or a list of strings)."""
+        return dumps({"model": self.model, "prompt": prompt, "max_tokens": 1, "temperature": 0.0,
+                      "logprobs": self.top_logprobs})
 
-    # ------------------------------------------------------------------ one ask
     def _completion_top(self, prompt: str) -> dict[str, float] | None:
-        def call(c):
-            r = c.completions.create(model=self.model, prompt=prompt, max_tokens=1, temperature=0.0,
-                                     logprobs=self.top_logprobs)
-            lp = r.choices[0].logprobs
-            if lp is None or not lp.top_logprobs:
-                return None
-            top = lp.top_logprobs[0]
-            return dict(top) if top else None
+        def parse(r):
+            self.record_usage(r)
+            return completion_top(r["choices"][0])
 
-        return self._request(call, logprobs=True)
+        return self._retry.post("/completions", self.top_payload(prompt), parse, logprobs=True)
 
     def _chat_top(self, ask: Ask) -> dict[str, float] | None:
-        msgs = [{"role": m.role, "content": m.content} for m in ask.messages]
+        body = dumps({"model": self.model, "messages": _messages(ask), "max_tokens": 1, "temperature": 0.0,
+                      "logprobs": True, "top_logprobs": self.top_logprobs})
 
-        def call(c):
-            r = c.chat.completions.create(model=self.model, messages=msgs, max_tokens=1, temperature=0.0,
-                                          logprobs=True, top_logprobs=self.top_logprobs)
-            lp = r.choices[0].logprobs
-            if lp is None or not lp.content:
+        def parse(r):
+            self.record_usage(r)
+            lp = r["choices"][0].get("logprobs")
+            if not lp or not lp.get("content"):
                 return None
-            return _merge({t.token: t.logprob for t in lp.content[0].top_logprobs or []})
+            return merge_top({t["token"]: t["logprob"] for t in lp["content"][0].get("top_logprobs") or []})
 
-        return self._request(call, logprobs=True)
+        return self._retry.post("/chat/completions", body, parse, logprobs=True)
 
-    def _sample(self, ask: Ask, why: str) -> OptionDistribution:
+    def sample(self, ask: Ask, why: str) -> OptionDistribution:
         with self._lock:
             self.sampled[why] += 1
         counts = [0] * len(ask.options)
         invalid = 0
-        prompt = self._render(ask) if self.api == "completions" else None
-        msgs = [{"role": m.role, "content": m.content} for m in ask.messages]
-        for k in range(self.samples):
-            def call(c, k=k):
-                if prompt is not None:
-                    r = c.completions.create(model=self.model, prompt=prompt, max_tokens=6,
-                                             temperature=self.sample_temperature, seed=k + 1000 * ask.sample)
-                    return r.choices[0].text
-                r = c.chat.completions.create(model=self.model, messages=msgs, max_tokens=6,
-                                              temperature=self.sample_temperature, seed=k + 1000 * ask.sample)
-                return r.choices[0].message.content or ""
+        prompt = self.render(ask) if self.api == "completions" else None
+        msgs = _messages(ask)
 
-            text = self._request(call)
+        def parse(r):
+            self.record_usage(r)
+            c = r["choices"][0]
+            return c["text"] if prompt is not None else (c["message"].get("content") or "")
+
+        for k in range(self.samples):
+            req = {"model": self.model, "max_tokens": 6, "temperature": self.sample_temperature,
+                   "seed": k + 1000 * ask.sample}
+            req.update({"prompt": prompt} if prompt is not None else {"messages": msgs})
+            text = self._retry.post("/completions" if prompt is not None else "/chat/completions", dumps(req), parse)
             i = parse_option(text, ask.options)
             if i is None:
                 invalid += 1
@@ -366,194 +253,85 @@ class OpenAIBackend:
         return OptionDistribution(options=ask.options, logprobs=lps, method="sample", n_samples=self.samples,
                                   n_invalid=invalid)
 
-    def _render(self, ask: Ask) -> str:
+    def render(self, ask: Ask) -> str:
         return render_chat(self.template, ask.messages) + ask.answer_prefix
 
-    def _distribution(self, ask: Ask) -> OptionDistribution:
+    _render = render  # (the name the benchmarks used)
+
+    # ------------------------------------------------------------------ one ask
+    def distribution(self, ask: Ask, top_of: Callable[[str], dict | None] | None = None) -> OptionDistribution:
+        """One ask's distribution; `top_of(prompt)` gives the top logprobs after a prompt (default: a request)."""
         if self._sampling_only:
-            return self._sample(ask, "logprobs refused by the server")
+            return self.sample(ask, "logprobs refused by the server")
         try:
             if self.api == "completions":
-                prompt = self._render(ask)
+                top_of = top_of or self._completion_top
                 no_logprobs = []
 
                 def next_logprob(state):
-                    top = self._completion_top(state)
+                    top = top_of(state)
                     if top is None:
                         no_logprobs.append(True)
                         top = {}
-                    top = _merge(top)
+                    top = merge_top(top)
                     return lambda text: top.get(text, -math.inf)
 
-                lps = walk_options(ask.options, prompt, next_logprob, lambda s, t: s + t)
+                lps = walk_options(ask.options, self.render(ask), next_logprob, _concat)
                 if no_logprobs:
-                    return self._sample(ask, "no logprobs in the answer")
+                    return self.sample(ask, "no logprobs in the answer")
                 return OptionDistribution(options=ask.options, logprobs=tuple(lps), method="logprobs")
             if prefix_ambiguous(ask.options):
-                return self._sample(ask, "options share a prefix (chat)")
+                return self.sample(ask, "options share a prefix (chat)")
             top = self._chat_top(ask)
             if top is None:
-                return self._sample(ask, "no logprobs in the answer")
+                return self.sample(ask, "no logprobs in the answer")
             lps = []
             for o in ask.options:
                 vals = [lp for tok, lp in top.items() if tok.strip() == o]
                 lps.append(float(_logsumexp(vals)) if vals else -math.inf)
             return OptionDistribution(options=ask.options, logprobs=tuple(lps), method="logprobs")
-        except _LogprobsRefused:
-            with self._lock:
-                self._sampling_only = True  # a server that refuses logprobs once refuses them always
-            return self._sample(ask, "logprobs refused by the server")
+        except LogprobsRefused:
+            self.refuse_logprobs()
+            return self.sample(ask, "logprobs refused by the server")
+
+    def refuse_logprobs(self) -> None:
+        with self._lock:
+            self._sampling_only = True  # a server that refuses logprobs once refuses them always
 
     def _one(self, ask: Ask) -> OptionDistribution:
-        try:
-            dist = self._distribution(ask)
-        except _Final as exc:
-            reason = self.redact(exc)
-            with self._lock:
-                self.failed_asks += 1
-                self.failure_reasons[reason.split(":")[0]] += 1
-                if not reason.startswith("not sent"):
-                    self._consecutive_failures += 1
-                    if self._consecutive_failures >= self.error_budget:
-                        self._down = True
-            return OptionDistribution.missing(ask.options, reason)
-        with self._lock:
-            self._consecutive_failures = 0
-        return dist
+        dist, reason = self._retry.settle(self.distribution, ask)
+        return dist if reason is None else OptionDistribution.missing(ask.options, reason)
 
-    def _map(self, fn, items: Sequence) -> list:
-        """`fn` over `items` on the worker threads, in order. Interrupted (Ctrl-C): pending items are
-        cancelled and running ones stop retrying, so the caller regains control at once."""
-        if self._stop.is_set():
-            self._stop = threading.Event()
-        pool = self._pool()
-        futures = [pool.submit(fn, x) for x in items]
-        try:
-            return [f.result() for f in futures]
-        except BaseException:
-            self._stop.set()
-            for f in futures:
-                f.cancel()
-            raise
-
-    def option_distributions(self, asks: Sequence[Ask]) -> list[OptionDistribution]:
-        """One distribution per ask (missing with its reason where the server failed). When the error budget
-        runs out in a batch that still got answers, the batch is returned (the engine caches them) and the next
-        call raises `BackendUnavailable`; a batch without a single answer raises at once."""
-        if self._down:
+    def option_distributions(self, asks: Sequence[Ask], *,
+                             on_answer: Callable[[int, OptionDistribution], None] | None = None
+                             ) -> list[OptionDistribution]:
+        """One distribution per ask (missing with its reason where the server failed), and `on_answer(i, d)` as
+        each arrives. When the error budget runs out in a batch that still got answers, the batch is returned
+        (the engine caches them) and the next call raises `BackendUnavailable`; a batch without a single answer
+        raises at once."""
+        if self._retry.down:
             raise BackendUnavailable(self._down_message())
-        out = self._map(self._one, asks)
-        if self._down and not any(d.ok for d in out):
+        if self._lists is not None and not self._sampling_only and self._lists.active:
+            out = self._lists.option_distributions(asks, on_answer)
+        else:
+            out = self._retry.map(self._one, asks, on_answer)
+        if self._retry.down and not any(d.ok for d in out):
             raise BackendUnavailable(self._down_message())
         return out
 
     def _down_message(self) -> str:
-        tail = ("every answer received so far is cached: rerun the same command to resume once the server "
-                "answers")
-        if self._fatal:
-            return f"the server at {', '.join(self.public_urls)} stopped the run: {self._fatal}. Then {tail}"
-        with self._lock:
-            reasons = sorted(((n, r) for r, n in self.failure_reasons.items() if not r.startswith("not sent")),
-                             reverse=True)[:2]
-            sent = self.requests
-        why = "; ".join(f"{r} x{n}" for n, r in reasons) or "see above"
-        return (f"the server at {', '.join(self.public_urls)} looks down: {self.error_budget} asks in a row failed "
-                f"({why}; {sent} requests in all, up to {self.max_retries + 1} per ask). Stopped instead of retrying "
-                f"further; {tail}")
-
-    def complete(self, asks: Sequence[Ask], *, max_tokens: int = 16, temperature: float = 0.0) -> list[str]:
-        def one(a: Ask) -> str:
-            msgs = [{"role": m.role, "content": m.content} for m in a.messages]
-            return self._request(lambda c: c.chat.completions.create(
-                model=self.model, messages=msgs, max_tokens=max_tokens, temperature=temperature,
-                seed=a.sample).choices[0].message.content or "")
-
-        try:
-            return self._map(one, asks)
-        except _Final as exc:
-            raise BackendUnavailable(f"the server at {', '.join(self.public_urls)} could not complete a prompt: "
-                                     f"{self.redact(exc)}") from None
+        return self._retry.down_message(", ".join(self.public_urls))
 
 
-class _Final(Exception):
-    """An ask that cannot be answered (after retries, or a non-retryable HTTP error)."""
+def _messages(ask: Ask) -> list[dict]:
+    return [{"role": m.role, "content": m.content} for m in ask.messages]
 
 
-class _LogprobsRefused(Exception):
-    """The server rejects requests for logprobs (HTTP 400/422 naming them)."""
-
-
-class _Workers:
-    """A fixed set of daemon worker threads. Unlike a ThreadPoolExecutor they do not hold up the exit of
-    an interrupted run: a request in flight is dropped (and asked again by the rerun)."""
-
-    def __init__(self, n: int):
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._threads = [threading.Thread(target=self._loop, name=f"popsim-openai-{i}", daemon=True)
-                         for i in range(n)]
-        for t in self._threads:
-            t.start()
-
-    def _loop(self):
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            fut, fn, arg = item
-            del item
-            if fut.set_running_or_notify_cancel():
-                try:
-                    fut.set_result(fn(arg))
-                except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
-                    fut.set_exception(exc)
-            del fut, fn, arg  # an idle worker keeps no backend alive
-
-    def submit(self, fn, arg) -> Future:
-        fut: Future = Future()
-        self._queue.put((fut, fn, arg))
-        return fut
-
-    def close(self):
-        for _ in self._threads:
-            self._queue.put(None)
-
-
-def _body(exc) -> str:
-    """The server's error message of an APIStatusError (its JSON `message` if there is one)."""
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or body)
-    return str(body if body is not None else (getattr(exc, "message", "") or exc))
-
-
-def _retry_after(exc) -> float | None:
-    """Seconds from retry-after-ms, or Retry-After in seconds or as an HTTP date; None if absent or unreadable."""
-    try:
-        headers = exc.response.headers
-    except AttributeError:
-        return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        v = headers.get(name)
-        try:
-            x = float(v) * scale
-            return None if math.isnan(x) else max(0.0, x)
-        except (TypeError, ValueError):
-            pass
-    try:  # RFC 9110 also allows an HTTP date
-        return max(0.0, email.utils.parsedate_to_datetime(headers.get("retry-after")).timestamp() - time.time())
-    except (TypeError, ValueError, OverflowError):
-        return None
+def _concat(state: str, text: str) -> str:
+    return state + text
 
 
 def _logsumexp(vals):
     m = max(vals)
     return m + math.log(sum(math.exp(v - m) for v in vals))
 
-
-def _merge(top: dict[str, float]) -> dict[str, float]:
-    """Top-logprob tokens by text; servers may list one text twice (different token ids)."""
-    out: dict[str, list[float]] = defaultdict(list)
-    for tok, lp in top.items():
-        if lp is not None:
-            out[tok].append(float(lp))
-    return {t: _logsumexp(v) for t, v in out.items()}

@@ -15,13 +15,14 @@ those of the inner backend alone.
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..asks import Ask, OptionDistribution
 from ..errors import PopsimError
 
 #: the options of the pool itself; everything else goes to the inner backend
 POOL_OPTIONS: tuple[str, ...] = ("ray_workers", "ray_address", "ray_cpus")
+POLL = 0.25  # seconds between fetching the answers that arrived on the actors
 
 
 def init_ray(address: str | None, num_cpus: int, *, flag: str = "--address") -> bool:
@@ -50,12 +51,17 @@ def init_ray(address: str | None, num_cpus: int, *, flag: str = "--address") -> 
 
 
 class _Worker:
-    """One actor: one inner backend, built in the actor's process."""
+    """One actor: one inner backend, built in the actor's process. The actor runs two calls at once, so that
+    `drain` can hand over the answers that arrived while `option_distributions` is still working."""
 
     def __init__(self, name: str, options: dict):
+        import threading
+
         from . import make_backend
 
         self.backend, self.error = None, None
+        self._arrived: list[tuple[int, str]] = []
+        self._lock = threading.Lock()
         try:
             self.backend = make_backend(name, **options)
         except PopsimError as exc:  # reported by `info`, as one line, not as the actor's traceback
@@ -69,16 +75,29 @@ class _Worker:
                 "chunk_size": int(getattr(b, "chunk_size", 64))}
 
     def option_distributions(self, asks: list[Ask]) -> list[str] | PopsimError:
+        def arrived(i: int, d: OptionDistribution) -> None:
+            with self._lock:
+                self._arrived.append((i, d.to_json()))
+
+        with self._lock:
+            self._arrived = []  # (the pool drained the last call to its end)
+
         try:
-            return [d.to_json() for d in self.backend.option_distributions(asks)]
+            return [d.to_json() for d in self.backend.option_distributions(asks, on_answer=arrived)]
         except PopsimError as exc:  # handed back as it is: the user's error, not a crash of the worker
             return exc
 
-    def complete(self, asks: list[Ask], kwargs: dict) -> list[str] | PopsimError:
+    def count_tokens(self, asks: list[Ask]) -> tuple[int, str] | PopsimError:
         try:
-            return self.backend.complete(asks, **kwargs)
+            return self.backend.count_tokens(asks)
         except PopsimError as exc:
             return exc
+
+    def drain(self) -> list[tuple[int, str]]:
+        """The answers (index in the last call, JSON) that arrived since the last drain."""
+        with self._lock:
+            out, self._arrived = self._arrived, []
+        return out
 
 
 class RayPool:
@@ -96,7 +115,7 @@ class RayPool:
             inner_options.setdefault("n_threads", ray_cpus)  # each actor uses the cores Ray gave it, no more
         self.ray, self.address = ray, ray_address
         self.started_here = init_ray(ray_address, ray_workers * ray_cpus, flag="--ray-address")
-        actor = ray.remote(num_cpus=ray_cpus)(_Worker)
+        actor = ray.remote(num_cpus=ray_cpus, max_concurrency=2)(_Worker)
         self.actors = [actor.remote(inner, inner_options) for _ in range(ray_workers)]
         infos = ray.get([a.info.remote() for a in self.actors])
         failed = [i["error"] for i in infos if "error" in i]
@@ -134,27 +153,38 @@ class RayPool:
             self.load[k] += n
         return share
 
-    def option_distributions(self, asks: Sequence[Ask]) -> list[OptionDistribution]:
+    def option_distributions(self, asks: Sequence[Ask], *,
+                             on_answer: Callable[[int, OptionDistribution], None] | None = None
+                             ) -> list[OptionDistribution]:
+        """Each actor's share at once; with `on_answer`, the answers that arrived are fetched from the actors
+        every `POLL` seconds and reported (so that the engine stores them while the actors work)."""
         asks = list(asks)
         share = self._split(asks)
-        futures = [(idx, actor.option_distributions.remote([asks[i] for i in idx]))
-                   for actor, idx in zip(self.actors, share) if idx]
+        running = {actor.option_distributions.remote([asks[i] for i in idx]): (actor, idx)
+                   for actor, idx in zip(self.actors, share) if idx}
         out: list[OptionDistribution | None] = [None] * len(asks)
-        for idx, fut in futures:
-            for i, text in zip(idx, _result(self.ray.get(fut))):
-                out[i] = OptionDistribution.from_json(text)
+
+        def report(idx: list[int], pairs) -> None:
+            for j, text in pairs:
+                if out[idx[j]] is None:
+                    out[idx[j]] = OptionDistribution.from_json(text)
+                    if on_answer is not None:
+                        on_answer(idx[j], out[idx[j]])
+
+        while running:
+            done, _ = self.ray.wait(list(running), num_returns=len(running), timeout=POLL)
+            for fut in done:
+                actor, idx = running.pop(fut)
+                report(idx, enumerate(_result(self.ray.get(fut))))
+            if on_answer is not None and running:
+                polls = [(idx, actor.drain.remote()) for actor, idx in running.values()]
+                for idx, fut in polls:
+                    report(idx, self.ray.get(fut))
         return out
 
-    def complete(self, asks: Sequence[Ask], **kwargs) -> list[str]:
-        asks = list(asks)
-        share = self._split(asks)
-        futures = [(idx, actor.complete.remote([asks[i] for i in idx], kwargs))
-                   for actor, idx in zip(self.actors, share) if idx]
-        out: list[str] = [""] * len(asks)
-        for idx, fut in futures:
-            for i, text in zip(idx, _result(self.ray.get(fut))):
-                out[i] = text
-        return out
+    def count_tokens(self, asks: Sequence[Ask]) -> tuple[int, str]:
+        """Counted by one actor (every actor runs the same model)."""
+        return tuple(_result(self.ray.get(self.actors[0].count_tokens.remote(list(asks)))))
 
     def close(self):
         for a in self.actors:

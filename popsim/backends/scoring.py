@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from functools import lru_cache
 from typing import Callable, Hashable, Sequence
 
 #: branches with less probability than this are not expanded: at most this much mass per branch is
@@ -39,38 +40,57 @@ def walk_options(
 ) -> list[float]:
     """Log-probability of each option as a complete answer.
 
-    `next_logprob(state)` returns a lookup `text -> log P(next token has exactly this text)` (-inf when
+    `next_logprob(state)` returns a lookup `text -> log P(next token has exactly this text)` (-inf or None when
     the model gives it no probability or, for top-k APIs, did not report it). `extend(state, text)`
     returns the state after that token. States are whatever the backend needs (token lists, prompt text).
     """
     probs = defaultdict(float)
-    _walk(root, spellings(options), 1.0, next_logprob, extend, probs)
+    _walk(root, _root_targets(tuple(options)), 1.0, next_logprob, extend, probs)
     return [math.log(probs[i]) if probs[i] > 0 else -math.inf for i in range(len(options))]
 
 
+@lru_cache(maxsize=1024)
+def _root_targets(options: tuple[str, ...]) -> tuple:
+    return tuple(spellings(options))
+
+
+@lru_cache(maxsize=16384)
+def _plan(targets: tuple) -> tuple:
+    """What a walk step over `targets` does, the same for every ask with these options: the options complete
+    here, and each candidate next token with the targets after it (and whether those are all complete)."""
+    complete = tuple(i for rest, i in targets if rest == "")
+    groups: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for rest, i in targets:  # candidate next tokens: every non-empty prefix of a pending spelling
+        for k in range(1, len(rest) + 1):
+            groups[rest[:k]].append((rest[k:], i))
+    steps = []
+    for text, sub in groups.items():
+        done = all(r == "" for r, _ in sub)
+        steps.append((text, tuple(sub), tuple(i for _, i in sub) if done else None))
+    return complete, tuple(steps)
+
+
 def _walk(state, targets, mass, next_logprob, extend, probs):
-    complete = [i for rest, i in targets if rest == ""]
-    pending = [(rest, i) for rest, i in targets if rest != ""]
-    if not pending:
+    complete, steps = _plan(targets)
+    if not steps:
         for i in complete:
             probs[i] += mass
         return
     lookup = next_logprob(state)
-    # candidate next tokens: every non-empty prefix of a pending spelling
-    groups: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for rest, i in pending:
-        for k in range(1, len(rest) + 1):
-            groups[rest[:k]].append((rest[k:], i))
     continuing = 0.0
-    for text, sub in groups.items():
+    for text, sub, ends in steps:
         lp = lookup(text)
-        if lp == -math.inf or math.isnan(lp):
+        if lp is None or lp == -math.inf or lp != lp:  # (NaN)
             continue
         p = math.exp(lp)
         continuing += p
         if mass * p < MIN_BRANCH:
             continue
-        _walk(extend(state, text), sub, mass * p, next_logprob, extend, probs)
+        if ends is not None:  # every spelling ends with this token: no further state to evaluate
+            for i in ends:
+                probs[i] += mass * p
+        else:
+            _walk(extend(state, text), sub, mass * p, next_logprob, extend, probs)
     for i in complete:
         probs[i] += mass * max(0.0, 1.0 - continuing)
 

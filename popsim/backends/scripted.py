@@ -40,13 +40,22 @@ class ScriptedBackend:
     def describe(self) -> dict:
         return {"backend": self.name, "model": self.model, "note": "test double, not a language model"}
 
-    def option_distributions(self, asks: Sequence[Ask]) -> list[OptionDistribution]:
+    def count_tokens(self, asks: Sequence[Ask]) -> tuple[int, str]:
+        from .tokens import ESTIMATE, estimate
+
+        return estimate([" ".join(m.content for m in a.messages) for a in asks]), f"{ESTIMATE} (no model)"
+
+    def option_distributions(self, asks: Sequence[Ask], *,
+                             on_answer: Callable[[int, OptionDistribution], None] | None = None
+                             ) -> list[OptionDistribution]:
         out = []
         for a in asks:
             self.calls += 1
             reason = self.fail(a) if self.fail else None
             if reason:
                 out.append(OptionDistribution.missing(a.options, reason))
+                if on_answer is not None:
+                    on_answer(len(out) - 1, out[-1])
                 continue
             if self.responder is None:
                 lps = hashed_logprobs(a)
@@ -55,8 +64,6 @@ class ScriptedBackend:
                 p = 0.9 * p / p.sum()
                 lps = [math.log(x) if x > 0 else -math.inf for x in p]
             out.append(OptionDistribution(options=a.options, logprobs=tuple(lps), method="logprobs"))
+            if on_answer is not None:
+                on_answer(len(out) - 1, out[-1])
         return out
-
-    def complete(self, asks: Sequence[Ask], *, max_tokens: int = 16, **_) -> list[str]:
-        self.calls += len(asks)
-        return [a.options[int(np.argmax(hashed_logprobs(a)))] for a in asks]

@@ -32,7 +32,8 @@ def key_value(text: str) -> tuple[str, object]:
 GROUP_TITLES = {"population": "population", "network": "network", "scenario": "scenario",
                 "data": "where samples are stored", "import": "reading the file",
                 "prompts": "answering (policy and prompts)", "backend": "backend (where answers come from)",
-                "run": "run", "sweep": "executing the runs", "replicate": "the replication",
+                "run": "run", "cost": "cost (what --dry-run prints; the run record)", "sweep": "executing the runs",
+                "replicate": "the replication",
                 "page": "serving the page"}
 
 

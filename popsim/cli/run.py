@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import PopsimError
 from .options import add_group, add_run_flags, key_value, model_kwargs, settings
 
-RUN_GROUPS = ("population", "network", "scenario", "prompts", "backend", "run")
+RUN_GROUPS = ("population", "network", "scenario", "prompts", "backend", "run", "cost")
 #: the demo runs the ESS-21 (no network, no scenario choice) under its own three arms (no style or policy), and
 #: compares every agent with its synthetic human twin (custom profiles have none)
 DEMO_GROUPS = ("population", "prompts", "backend", "run")
@@ -20,8 +20,16 @@ def cmd_run(args) -> int:
     scenario_options = dict(args.scenario_option)
     if s.get("rounds") is not None:
         scenario_options["rounds"] = s["rounds"]
+    if args.dry_run:
+        from ..studies.costs import plan_lines, plan_run
+
+        kwargs.pop("progress")
+        plan = plan_run(scenario=s["scenario"], scenario_options=scenario_options, name=f"run {s['scenario']}",
+                        **kwargs)
+        print("\n".join(plan_lines([plan], s.get("price_per_mtok"))))
+        return 0
     res = execute(args.out, scenario=s["scenario"], overwrite=args.overwrite, scenario_options=scenario_options,
-                  **kwargs)
+                  price_per_mtok=s.get("price_per_mtok"), **kwargs)
     eng = res.config.get("engine") or {}
     if eng:
         print(f"model calls: {eng['calls']}, cache hits: {eng['hits']}, distinct asks: {eng['unique']}, "
@@ -58,6 +66,10 @@ def register(sub) -> None:
     add_group(r, "prompts")
     add_group(r, "backend")
     add_group(r, "run")
+    g = add_group(r, "cost")
+    g.add_argument("--dry-run", action="store_true", help="print the distinct asks after dedupe and cache, their "
+                                                           "prompt tokens and (with --price-per-mtok) the cost; ask "
+                                                           "nothing, write nothing")
     add_run_flags(r)
     r.set_defaults(func=cmd_run)
 

@@ -6,7 +6,7 @@ import json
 
 from .options import add_group, add_run_flags, backend_options, settings
 
-SWEEP_GROUPS = ("sweep",)
+SWEEP_GROUPS = ("sweep", "cost")
 REPLICATE_GROUPS = ("replicate", "backend", "run")
 #: replicate draws its own seeds per strategy (--seeds)
 REPLICATE_SKIP = ("seed",)
@@ -16,8 +16,13 @@ def cmd_sweep(args) -> int:
     from ..studies.sweep import run_sweep
 
     s = settings(args, SWEEP_GROUPS)
+    if args.dry_run:
+        from ..studies.costs import plan_lines, plan_study
+
+        print("\n".join(plan_lines(plan_study(args.study), s.get("price_per_mtok"))))
+        return 0
     path = run_sweep(args.study, out=args.out, workers=s["workers"], executor=s["executor"], address=s["address"],
-                     progress=not args.no_progress)
+                     progress=not args.no_progress, price_per_mtok=s.get("price_per_mtok"))
     print(f"summary: {path}")
     return 0
 
@@ -47,6 +52,10 @@ def register(sub) -> None:
     sw.add_argument("study", help="study TOML file")
     sw.add_argument("--out", default=None, help="folder (default: the study's out, else runs/<study name>)")
     add_group(sw, "sweep")
+    g = add_group(sw, "cost")
+    g.add_argument("--dry-run", action="store_true", help="print every run's distinct asks after dedupe and cache "
+                                                           "(shared between runs counted once), prompt tokens and "
+                                                           "(with --price-per-mtok) the cost; run nothing")
     sw.add_argument("--no-progress", action="store_true", help="no progress bars")
     sw.set_defaults(func=cmd_sweep)
 

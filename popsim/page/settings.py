@@ -104,7 +104,7 @@ class Settings:
         if self.network != "none" and n < 3:
             raise PopsimError(f"a {self.network} network needs at least 3 agents, got {n}")
         if self.policy == "llm" and self.backend == "openai":
-            from ..backends.openai_compat import check_base_url
+            from ..backends.http import check_base_url
 
             if not (self.base_url or "").strip():
                 raise PopsimError("the OpenAI-compatible backend needs a base URL, e.g. http://127.0.0.1:8000/v1")

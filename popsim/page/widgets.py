@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import logging
 
-import pandas as pd
 import solara
 
 from . import settings as S

@@ -77,6 +77,7 @@ def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -
     sample = parse_population(ident.get("population", "DE_ESS9"))[1]
     m: dict = {"schema": SCHEMA, "run": {**ident, "n_agents": int(len(run.agents)), "backend_detail": run.config.get("backend", {}),
                        "engine": run.config.get("engine", {}), "seconds": run.config.get("seconds"),
+                       "usage": run.config.get("usage"), "cost": run.config.get("cost"),
                        "population_record": run.config.get("population", {})},
                "human_sample": sample}
     m["answers"] = _answers_section(run, n_boot, seed)

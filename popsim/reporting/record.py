@@ -117,6 +117,8 @@ class RunInfo(Section):
     network_options: dict | None = None
     backend_detail: dict | None = None
     engine: dict | None = None
+    usage: dict | None = None  # tokens the server reported (prompt_tokens, completion_tokens, requests_with_usage)
+    cost: dict | None = None  # those tokens at --price-per-mtok (usd; price_per_mtok)
     seconds: float | None = None
     population_record: dict | None = None
 

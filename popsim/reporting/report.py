@@ -66,9 +66,18 @@ def render(run: Run, m: Metrics) -> str:
           f"- settings: `config.json` (package versions, git revision {run.config.get('git') or 'n/a'}); every answer "
           f"is in the cache `{run.config.get('cache') or 'in memory'}` keyed by backend, model and prompt;",
           f"- engine: {_engine_line(r.engine or {})}; run time {r.seconds} s;",
+          *([f"- tokens the server reported: {_usage_line(r.usage, r.cost)};"] if r.usage else []),
           "- tables: `agents.parquet`, `answers.parquet`, `scores.parquet`, `metrics.json` (every number above);",
           "- rebuild this report from the folder alone: `popsim report " + str(run.path) + "`.", ""]
     return "\n".join(L)
+
+
+def _usage_line(usage: dict, cost: dict | None) -> str:
+    line = f"{usage.get('prompt_tokens', 0):,} prompt, {usage.get('completion_tokens', 0):,} completion"
+    if cost and cost.get("usd") is not None:
+        p = cost["price_per_mtok"]
+        line += f"; cost ${cost['usd']:,.4f} at ${p['prompt']:g} / ${p['completion']:g} per million tokens"
+    return line
 
 
 def _engine_line(e: dict) -> str:

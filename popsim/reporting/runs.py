@@ -101,7 +101,7 @@ def recorded_command(argv: list[str]) -> str:
     def clean(arg: str) -> str:
         if "://" not in arg:
             return arg
-        from ..backends.openai_compat import public_url
+        from ..backends.http import public_url
 
         head, sep, url = arg.rpartition("=") if arg.startswith("--") and "=" in arg.split("://")[0] else ("", "", arg)
         return head + sep + ",".join(public_url(u) for u in url.split(","))
@@ -109,18 +109,26 @@ def recorded_command(argv: list[str]) -> str:
     return shlex.join(clean(str(a)) for a in argv)
 
 
-def run_record(model, started: float, *, identity: dict, refresh: bool = False, command: str | None = None) -> dict:
-    """The config.json of a run: every resolved setting, backend, engine statistics, versions, git revision
-    (never an API key: backends describe themselves without secrets)."""
+def run_record(model, started: float, *, identity: dict, refresh: bool = False, command: str | None = None,
+               price_per_mtok: tuple[float, float] | None = None) -> dict:
+    """The config.json of a run: every resolved setting, backend, engine statistics, the tokens the server reported
+    (`usage`) and their cost at `price_per_mtok`, versions, git revision (never an API key: backends describe
+    themselves without secrets)."""
+    from ..studies.costs import run_cost
+
+    backend = model.backend_record()
+    usage = backend.get("usage") if isinstance(backend, dict) else None
     return json.loads(json.dumps({
         "identity": identity,
         "settings": model.settings,
         "scenario": model.scenario.describe(),
         "population": model.population.record,
-        "backend": model.backend_record(),
+        "backend": backend,
         "cache": str(model.engine.cache.path) if model.engine and model.engine.cache.path else None,
         "refresh": refresh,
         "engine": model.engine.stats.as_dict() if model.engine else {},
+        "usage": usage,
+        "cost": run_cost(usage, price_per_mtok),
         "prompt_style": model.settings["prompt_style"],
         "versions": versions(),
         "git": git_revision(),
@@ -144,7 +152,7 @@ class RunResult:
 def execute(out: str | Path, *, scenario: str = "ess21", backend: str = "embedded",
             backend_options: dict | None = None, cache_path: Any = None, refresh: bool = False,
             overwrite: bool = False, progress: bool = True, report: bool = True, figures: bool = True,
-            engine: Any = None,
+            engine: Any = None, price_per_mtok: tuple[float, float] | None = None,
             **model_kwargs) -> RunResult:
     """Run a scenario on a population and write the run folder. Returns the folder and its metrics."""
     from ..model import PopulationModel
@@ -162,7 +170,8 @@ def execute(out: str | Path, *, scenario: str = "ess21", backend: str = "embedde
         raise RunInterrupted(f"interrupted; every answer received so far is in the cache ({stats}). Rerun the same "
                              "command to resume without asking those questions again") from None
     command = recorded_command(sys.argv) if sys.argv and sys.argv[0].endswith("popsim") else None
-    config = run_record(model, started, identity=identity, refresh=refresh, command=command)
+    config = run_record(model, started, identity=identity, refresh=refresh, command=command,
+                        price_per_mtok=price_per_mtok)
     write_tables(out, model)
     (out / "config.json").write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
     result = RunResult(out, config)

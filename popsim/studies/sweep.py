@@ -162,7 +162,8 @@ def run_point(task: dict) -> dict:
         bopts.setdefault("n_threads", task["threads"])
     try:
         execute(out, scenario=scenario, backend=backend, backend_options=bopts, cache_path=task.get("cache"),
-                refresh=bool(task.get("refresh")), progress=False, overwrite=True, rng=seed, figures=False, scenario_options=task.get("scenario_options") or {},
+                refresh=bool(task.get("refresh")), progress=False, overwrite=True, rng=seed, figures=False,
+                price_per_mtok=task.get("price_per_mtok"), scenario_options=task.get("scenario_options") or {},
                 network_options=task.get("network_options") or {}, **kwargs)
         return {"id": out.name, "status": "done", "seconds": round(time.time() - started, 2), "error": None}
     except PopsimError as exc:
@@ -225,7 +226,7 @@ def _ray_map(tasks, *, workers, address, bar):
 
 def run_sweep(study: str | Path | dict, *, out: str | Path | None = None, workers: int | None = None,
               executor: str = "process", address: str | None = None, progress: bool = True,
-              cache: str | Path | None = None) -> Path:
+              cache: str | Path | None = None, price_per_mtok: tuple[float, float] | None = None) -> Path:
     spec = load_study(study)
     root = Path(out or spec.get("out") or Path("runs") / spec.get("name", "sweep"))
     root.mkdir(parents=True, exist_ok=True)
@@ -241,6 +242,7 @@ def run_sweep(study: str | Path | dict, *, out: str | Path | None = None, worker
     pts = points(spec)
     threads = max(1, (os.cpu_count() or 1) // max(1, workers))
     tasks = [{"out": str(root / "runs" / slug(p)), "point": p, "cache": str(cache_path), "threads": threads,
+              "price_per_mtok": price_per_mtok,
               "backend_options": spec.get("backend_options"), "scenario_options": spec.get("scenario_options"),
               "network_options": spec.get("network_options")} for p in pts]
     results = _executor_map(tasks, executor=executor, workers=workers, address=address, progress=progress)
