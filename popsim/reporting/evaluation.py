@@ -98,6 +98,8 @@ def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -
         m["transform"] = run.config["population"]["transform"]
     m["headline"] = headline(m)
     m["intervals"] = interval_methods(n_boot)
+    if "individual" in m:
+        m["intervals"].update(people_interval_methods(n_boot))
     return m
 
 
@@ -111,8 +113,12 @@ def interval_methods(n_boot: int) -> dict[str, str]:
             "values.agreement.pearson": expected, "values.randall": expected,
             "items.table": f"percentile bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)",
             "behaviour.items": f"percentile bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)",
-            "game.mean_share": f"BCa bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)",
-            "subgroups.means": "normal theory: mean -+ 1.96 SD / sqrt(n); human side weighted, n = Kish's effective n",
+            "game.mean_share": f"BCa bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)"}
+
+
+def people_interval_methods(n_boot: int) -> dict[str, str]:
+    """How the intervals of the sections on real respondents are computed (only runs that have them)."""
+    return {"subgroups.means": "normal theory: mean -+ 1.96 SD / sqrt(n); human side weighted, n = Kish's effective n",
             "individual.summary": f"percentile bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)"}
 
 
