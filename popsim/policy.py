@@ -45,7 +45,8 @@ class LLMPolicy:
         self.country = country
 
     def persona(self, agent: "ValueAgent") -> str | None:
-        return prompts.persona_text(self.style, prime=agent.prime, profile=agent.profile, variant=self.variant)
+        return prompts.persona_text(self.style, prime=agent.prime, profile=agent.profile, variant=self.variant,
+                                    demographics=agent.person if self.style in prompts.DEMOGRAPHIC_STYLES else None)
 
     def build(self, questions: Sequence[Question]) -> list[tuple[Question, prompts.Presentation, "Ask"]]:
         """The ask of every question (persona + item prompt, options in the order shown)."""
@@ -96,7 +97,8 @@ class LLMPolicy:
 
 
 class ReferencePolicy:
-    """Answers as the agent's synthetic human respondent (drawn jointly over values and behaviour)."""
+    """Answers as the agent's human twin: a synthetic respondent (drawn jointly over values and behaviour), or with
+    strategy `respondents` the real person (whose unanswered items stay unanswered)."""
 
     name = "reference"
 
@@ -110,6 +112,11 @@ class ReferencePolicy:
                     f"the reference policy has no human data for item {q.item.id!r}: the synthetic respondents "
                     "carry the ESS-21 value items and (for DE_ESS9) the 14 ESS attitude questions; use --policy llm")
             q.agent.answer_rng.random()  # same random stream as the LLM policy
+            if resp[q.item.id] != resp[q.item.id]:  # a real respondent who gave no answer: missing, as in the survey
+                nan = float("nan")
+                out.append(Answer(q, nan, tuple(nan for _ in q.item.scale.points), nan, "", "", "reference",
+                                  "no answer: the respondent gave none", nan))
+                continue
             point = int(resp[q.item.id])
             seen = shown.get((id(q.item), point))
             if seen is None:

@@ -3,7 +3,7 @@
 Every user error prints one line (`popsim: error: what is wrong; how to fix it`) and exits with
 status 2; nothing already cached is lost. `popsim COMMAND --help` documents every command. Each command
 accepts exactly the options it uses: the settings of a run come from `popsim.parameters`, one argument
-group per concern (`options.py`); the commands live in `run.py`, `studies.py` and `info.py`.
+group per concern (`options.py`); the commands live in `run.py`, `studies.py`, `data.py` and `info.py`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 import sys
 
 from ..errors import PopsimError, RunInterrupted
-from . import info, run, studies
+from . import data, info, run, studies
 from .options import EXIT_USAGE, Parser
 
 #: the modules whose `register(sub)` adds their commands, in the order `popsim --help` lists them
-COMMANDS = (run, studies, info)
+COMMANDS = (run, studies, data, info)
 
 
 def build_parser() -> Parser:

@@ -255,6 +255,7 @@ class ValueBehaviourSummary(Section):
 class Behaviour(Section):
     """Attitude and behaviour items: distributions and value-behaviour correlations."""
 
+    sample: str | None = None  # the human sample compared with (the run's own when it has outcomes, else DE_ESS9)
     items: Rows | None = None
     items_summary: ItemsSummary | None = None
     items_error: str | None = None
@@ -284,6 +285,31 @@ class Game(Section):
 class Statements(Section):
     endorsement: dict | None = None  # prime -> dimension -> mean endorsement
     n_statements: int | None = None
+
+
+@dataclass(kw_only=True)
+class Subgroups(Section):
+    """Per demographic subgroup, the simulated population next to the human one (agents that are respondents)."""
+
+    sample: str | None = None
+    variables: list | None = None
+    min_agents: int | None = None
+    min_respondents: int | None = None
+    means: Rows | None = None  # variable, group, value, sim_n, sim_mean, sim_low, sim_high, human_n, human_mean, ...
+    structure: Rows | None = None  # variable, group, sim_n, human_n, structure_r
+    distributions: Rows | None = None  # variable, group, item, sim_n, human_n, sim_mean, human_mean, ...
+    error: str | None = None
+
+
+@dataclass(kw_only=True)
+class Individual(Section):
+    """Individual-level fidelity: each agent's answers against its own respondent's, with two baselines."""
+
+    items: list | None = None
+    n_agents: int | None = None
+    summary: Rows | None = None  # predictor, n_agents, accuracy, mae, r (with 95% CIs), n_r
+    baseline_note: str | None = None
+    error: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -357,6 +383,8 @@ class Metrics(Section):
     behaviour: Behaviour | None = None
     game: Game | None = None
     statements: Statements | None = None
+    subgroups: Subgroups | None = None
+    individual: Individual | None = None
     transform: Transform | None = None
     headline: Headline | None = None
     intervals: dict | None = None  # section -> how its intervals were computed
