@@ -20,9 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import PopsimError, unknown
-from .samples import store as _store
+from . import userdata
 
-SAMPLES: tuple[str, ...] = _store.SHIPPED
+SAMPLES: tuple[str, ...] = userdata.SHIPPED
 #: columns of each per-sample table (the human_data file of that name; `demographics` only for imported samples)
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "value_stats": ("sample", "value", "raw_mean", "raw_sd", "centered_mean", "centered_sd"),
@@ -107,7 +107,7 @@ def data_path(filename: str) -> Path:
 
 def sample_names(data_dir=None) -> tuple[str, ...]:
     """The shipped samples, then the samples imported into the data folder."""
-    return SAMPLES + tuple(_store.imported_names(data_dir))
+    return SAMPLES + tuple(userdata.imported_names(data_dir))
 
 
 def check_sample(sample: str, allowed: tuple[str, ...] | None = None) -> str:
@@ -128,7 +128,7 @@ def sample_table(table: str, sample: str | None = None, *, data_dir=None) -> pd.
         raise unknown("table", table, TABLE_COLUMNS)
     cols = list(TABLE_COLUMNS[table])
     if sample is not None and sample not in SAMPLES:
-        df = _store.read_table(str(sample), table, data_dir)
+        df = userdata.read_table(str(sample), table, data_dir)
         return df if len(df.columns) else pd.DataFrame(columns=cols)
     if table == "demographics":
         return pd.DataFrame(columns=cols)
@@ -140,12 +140,12 @@ def sample_table(table: str, sample: str | None = None, *, data_dir=None) -> pd.
 
 def sample_instrument(sample: str) -> str:
     """The value instrument a sample's items belong to (the shipped samples: ess21)."""
-    return "ess21" if sample in SAMPLES else _store.read_provenance(check_sample(sample)).get("instrument", "ess21")
+    return "ess21" if sample in SAMPLES else userdata.read_provenance(check_sample(sample)).get("instrument", "ess21")
 
 
 def sample_version(sample: str) -> str:
     """Changes whenever a sample's tables change (imported again): a cache key for what is built from them."""
-    return "shipped" if sample in SAMPLES else str(_store.read_provenance(check_sample(sample)).get("fingerprint"))
+    return "shipped" if sample in SAMPLES else str(userdata.read_provenance(check_sample(sample)).get("fingerprint"))
 
 
 def list_datasets() -> pd.DataFrame:

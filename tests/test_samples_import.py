@@ -257,7 +257,7 @@ def test_an_existing_name_is_kept_unless_overwritten(tmp_path, data):
 
 
 def test_the_data_folder_is_never_the_repository_or_a_run_folder(tmp_path, monkeypatch):
-    from popsim.samples import store
+    from popsim import userdata as store  # the user data folder
 
     repo = store._repository_root()
     if repo is not None:

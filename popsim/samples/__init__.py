@@ -11,22 +11,20 @@ An imported sample's tables have the columns of the shipped ones, so every loade
 that takes a sample (value_stats, item_stats, value_correlations, ..., behavior_distributions,
 joint_item_correlations) answers for it, and the copula, the strategies, the evaluation and the reports
 use it unchanged. Modules: `readers` (file formats), `layouts` (ESS, GSS, mappings), `clean` (recoding and
-checks), `tables` (the aggregates), `importer`, `store` (the user data folder), `sample` (`Sample`).
-
-Only `store` is imported eagerly: `popsim.datasets` reads imported tables through it, and the rest of the
-package builds on `datasets` (attributes below load on first use, so there is no import circle).
+checks), `tables` (the aggregates), `importer`, `sample` (`Sample`). Where imported samples are kept (the user
+data folder) is `popsim.userdata`, below both this package and `popsim.datasets`, which reads imported tables
+through it; the modules here build on `datasets` (attributes below load on first use).
 """
 
 from __future__ import annotations
 
-from . import store
-from .store import data_dir, imported_names, remove_sample
+from ..userdata import data_dir, imported_names, remove_sample
 
 _LAZY = {"Sample": "sample", "load_sample": "sample", "list_samples": "sample", "describe": "sample",
          "import_sample": "importer"}
 
 __all__ = ["Sample", "data_dir", "describe", "import_sample", "imported_names", "list_samples", "load_sample",
-           "remove_sample", "store"]
+           "remove_sample"]
 
 
 def __getattr__(name: str):

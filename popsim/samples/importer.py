@@ -18,7 +18,8 @@ import pandas as pd
 from .. import datasets
 from ..errors import PopsimError
 from ..instruments import INSTRUMENTS, load_instrument, score
-from . import clean, layouts, store, tables
+from . import clean, layouts, tables
+from .. import userdata
 from .readers import read_file
 
 #: the instruments a sample's value items can come from
@@ -71,8 +72,8 @@ def import_sample(path, name: str, *, instrument: str | None = None, mapping: di
       replaces a sample of the same name. Raises `PopsimError` (one line: file, column, fix) on bad input,
       before anything is written.
     """
-    store.check_location(data_dir)
-    store.check_name(name, data_dir=data_dir, overwrite=overwrite)
+    userdata.check_location(data_dir)
+    userdata.check_name(name, data_dir=data_dir, overwrite=overwrite)
     named = [*(mapping or {}).values(), *(filters or {}), *(outcomes or ()), gender, age, education, country,
              weight if isinstance(weight, str) else None]
     wanted = ({str(v).strip().lower() for v in named if v} | set(layouts.ESS_ITEMS) | set(layouts.GSS_ITEMS)
@@ -165,7 +166,7 @@ def import_sample(path, name: str, *, instrument: str | None = None, mapping: di
         "demographics": demo_cols, "demographic_coding": demo_notes,
         "notes": notes, "tables": sorted(result), "fingerprint": f"{int(fingerprint) & (2**64 - 1):016x}",
     }
-    store.write_sample(name, result, respondents, provenance, data_dir=data_dir, overwrite=overwrite)
+    userdata.write_sample(name, result, respondents, provenance, data_dir=data_dir, overwrite=overwrite)
     from .sample import load_sample
 
     return load_sample(name, data_dir=data_dir)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import datasets
 from ..errors import PopsimError
-from . import store
+from .. import userdata
 
 _SHIPPED_INFO = {
     "SE_ESS1-8": dict(survey="ESS cumulative rounds 1-8 (2002-2016), pooled", country="SE", weights=None,
@@ -67,7 +67,7 @@ class Sample:
         if not self.has_respondents:
             raise PopsimError(f"{self.name} is a shipped sample: popsim ships its aggregates only (ESS terms), no "
                               "respondents; import a respondent-level file (popsim data import) for that")
-        return store.read_respondents(self.name, self.data_dir)
+        return userdata.read_respondents(self.name, self.data_dir)
 
 
 def load_sample(name: str, *, data_dir=None) -> Sample:
@@ -77,8 +77,8 @@ def load_sample(name: str, *, data_dir=None) -> Sample:
                     source={"file": "human_data/ (aggregates only)"},
                     outcomes=["(the 14 ESS round 9 questions)"] if name == "DE_ESS9" else [])
         return Sample(name, "shipped", info)
-    prov = store.read_provenance(name, data_dir)
-    return Sample(name, "imported", prov, store.data_dir(data_dir))
+    prov = userdata.read_provenance(name, data_dir)
+    return Sample(name, "imported", prov, userdata.data_dir(data_dir))
 
 
 def list_samples(*, data_dir=None) -> pd.DataFrame:
@@ -90,7 +90,7 @@ def list_samples(*, data_dir=None) -> pd.DataFrame:
         rows.append(dict(name=name, kind="shipped", n=s.n, weights=s.provenance["weights"] or "none",
                          instrument="ess21", outcomes=14 if name == "DE_ESS9" else 0, demographics="",
                          source=s.provenance["survey"], sha256="", imported_at=""))
-    for name in store.imported_names(data_dir):
+    for name in userdata.imported_names(data_dir):
         try:
             s = load_sample(name, data_dir=data_dir)
             p = s.provenance
@@ -128,7 +128,7 @@ def describe(name: str, *, data_dir=None) -> str:
              f"  outcomes: {', '.join(p.get('outcomes', [])) or 'none'}",
              f"  missing codes seen on outcomes: {_kv({k: v for k, v in p['missing_codes']['outcomes'].items() if v}) or 'none'}",
              f"  demographics: {_kv(p.get('demographics')) or 'none'}",
-             f"  stored in {store.folder(name, data_dir)} (respondent-level: keep it on this machine)"]
+             f"  stored in {userdata.folder(name, data_dir)} (respondent-level: keep it on this machine)"]
     lines += [f"  note: {n}" for n in p.get("notes", [])]
     return "\n".join(lines)
 

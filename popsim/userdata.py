@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import PopsimError, unknown
+from .errors import PopsimError, unknown
 
 SHIPPED: tuple[str, ...] = ("SE_ESS1-8", "DE_ESS9", "US_GSS2012")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
