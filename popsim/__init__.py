@@ -12,6 +12,7 @@ The public API (docs/api.md); everything else is reachable through its module. N
   `load_run` reads one back (`Run`); `build_report`, `compare_runs`: its report, several runs side by side;
 - `run_sweep`: a sensitivity study (a grid of settings x seeds);
 - `analysis`, `datasets`: analysis functions (tidy DataFrames in and out) and the human reference data;
+- `samples`: every human sample, shipped or imported (`samples.import_sample`, `list_samples`, `load_sample`);
 - `PopsimError`: what every user error raises (its message says what to fix).
 """
 
@@ -37,12 +38,13 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "run_sweep": ("popsim.studies.sweep", "run_sweep"),
     "analysis": ("popsim.analysis", None),
     "datasets": ("popsim.datasets", None),
+    "samples": ("popsim.samples", None),
     "PopsimError": ("popsim.errors", "PopsimError"),
 }
 
 __all__ = ["Cache", "Engine", "PopsimError", "PopulationModel", "Run", "ValueAgent", "ValueProfile", "analysis",
            "build_report", "compare_runs", "datasets", "draw_population", "load_run", "load_scenario",
-           "make_backend", "run", "run_sweep"]
+           "make_backend", "run", "run_sweep", "samples"]
 
 
 def __getattr__(name: str):
@@ -60,7 +62,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time the names load on first use
-    from . import analysis, datasets
+    from . import analysis, datasets, samples
     from .agents import ValueAgent
     from .backends import make_backend
     from .cache import Cache

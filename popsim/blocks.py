@@ -15,43 +15,20 @@ question-by-question path (tests/test_model.py, against tables written before bl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
 from . import prompts
-from .policy import Answer, Question, _Reading
+from .questions import Answer, QuestionGrid, Reading
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .policy import LLMPolicy
-
-
-class QuestionGrid(Sequence):
-    """Every item (in order) to every agent (in order): `Question(agent, item, instruction, question)`."""
-
-    def __init__(self, agents: Sequence, items: Sequence, instruction: str = "", question: str = ""):
-        self.agents, self.items = list(agents), list(items)
-        self.instruction, self.question = instruction, question
-
-    def __len__(self) -> int:
-        return len(self.agents) * len(self.items)
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        a, k = divmod(i, len(self.items))
-        return Question(agent=self.agents[a], item=self.items[k], instruction=self.instruction, question=self.question)
 
 
 class AnswerBlock(Sequence):
     """The answers of a `QuestionGrid`, one per question in its order; `Answer` objects are made on access.
     `columns(round_)` gives the answer table's columns (see `PopulationModel.answers_frame`)."""
 
-    def __init__(self, grid: QuestionGrid, readings: list[_Reading], hashes: list[str], methods: list[str],
+    def __init__(self, grid: QuestionGrid, readings: list[Reading], hashes: list[str], methods: list[str],
                  errors: list, which: np.ndarray, points: np.ndarray):
         self.grid, self.readings, self.hashes, self.methods, self.errors = grid, readings, hashes, methods, errors
         self.which, self.points = which, points  # per question: its reading (block x item), its sampled point
@@ -82,8 +59,10 @@ class AnswerBlock(Sequence):
                 "prompt_hash": take(self.hashes), "method": take(self.methods), "error": take(self.errors)}
 
 
-def answer_grid(policy: "LLMPolicy", grid: QuestionGrid, desc: str) -> AnswerBlock:
-    """`policy.answer(grid)` in blocks of agents that ask the same asks (fixed option order)."""
+def answer_grid(policy: Any, grid: QuestionGrid, desc: str) -> AnswerBlock:
+    """`policy.answer(grid)` in blocks of agents that ask the same asks (fixed option order). `policy` is the
+    `LLMPolicy` that calls this (its persona, option order, country, temperature and engine; not imported here, so
+    the dependency runs one way: policy -> blocks)."""
     items, k = grid.items, len(grid.items)
     fixed = [prompts.present_options(it, policy.option_order) for it in items]
     blocks: dict[tuple, int] = {}  # (persona, gender) -> block number, in order of first appearance
@@ -106,7 +85,7 @@ def answer_grid(policy: "LLMPolicy", grid: QuestionGrid, desc: str) -> AnswerBlo
     for d, it, pres in zip(dists, items * len(blocks), fixed * len(blocks)):
         key = (id(d), pres.points, it.scale.points)
         if key not in read:
-            read[key] = _Reading.of(d, pres, it.scale.points, policy.temperature)
+            read[key] = Reading.of(d, pres, it.scale.points, policy.temperature)
         readings.append(read[key])
     which = (block_of[:, None] * k + np.arange(k)[None, :]).ravel()
     points = np.full(len(which), np.nan)

@@ -4,6 +4,10 @@ Every loader returns a tidy `pandas.DataFrame`. Value and item scores are orient
 1 = "not like me at all" ... 6 = "very much like me"; ESS attitude questions keep their native
 ESS codes (see `behavior_items()` for the direction of each). Provenance, citation and terms of
 every file are in `list_datasets()` and `human_data/README.md`.
+
+The loaders that take a `sample` answer for the shipped samples (`SAMPLES`) and for samples imported into
+the user data folder (`popsim.samples`) alike: an imported sample's tables have the same columns. Called
+without a sample they return the shipped file whole.
 """
 
 from __future__ import annotations
@@ -16,8 +20,22 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import PopsimError, unknown
+from . import userdata
 
-SAMPLES: tuple[str, ...] = ("SE_ESS1-8", "DE_ESS9", "US_GSS2012")
+SAMPLES: tuple[str, ...] = userdata.SHIPPED
+#: columns of each per-sample table (the human_data file of that name; `demographics` only for imported samples)
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "value_stats": ("sample", "value", "raw_mean", "raw_sd", "centered_mean", "centered_sd"),
+    "value_correlations": ("sample", "scoring", "value_a", "value_b", "r"),
+    "item_stats": ("sample", "item", "value", "n", "mean", "sd", "p1", "p2", "p3", "p4", "p5", "p6"),
+    "item_correlations": ("sample", "item_a", "item_b", "r"),
+    "top_value_shares": ("sample", "top_value", "share"),
+    "sample_sizes": ("sample", "n_scored", "mrat_mean", "mrat_sd"),
+    "behavior_distributions": ("sample", "item", "code", "share"),
+    "value_behavior_correlations": ("sample", "item", "value", "n", "r"),
+    "joint_item_correlations": ("sample", "var_a", "var_b", "n", "r"),
+    "demographics": ("sample", "variable", "level", "n", "share"),
+}
 
 ESS_LICENSE = "CC BY-NC-SA 4.0 (ESS ERIC); non-commercial use, derived work under the same license"
 ESS9_CITE = "Adapted from ESS Round 9, edition 3.1 (ESS ERIC 2018; NSD/Sikt, Norway)"
@@ -87,10 +105,47 @@ def data_path(filename: str) -> Path:
     return path
 
 
-def check_sample(sample: str, allowed: tuple[str, ...] = SAMPLES) -> str:
-    if sample not in allowed:
-        raise unknown("sample", sample, allowed)
+def sample_names(data_dir=None) -> tuple[str, ...]:
+    """The shipped samples, then the samples imported into the data folder."""
+    return SAMPLES + tuple(userdata.imported_names(data_dir))
+
+
+def check_sample(sample: str, allowed: tuple[str, ...] | None = None) -> str:
+    """`sample` if it is one of `allowed` (default: shipped or imported), else an error naming the choices."""
+    if allowed is None and sample in SAMPLES:
+        return sample
+    known = sample_names() if allowed is None else allowed
+    if sample not in known:
+        raise unknown("sample", sample, known, hint="Import your own with popsim data import." if allowed is None
+                      else "")
     return sample
+
+
+def sample_table(table: str, sample: str | None = None, *, data_dir=None) -> pd.DataFrame:
+    """One per-sample table (`TABLE_COLUMNS`): the shipped file's rows of `sample` or the imported sample's
+    table; all shipped rows when `sample` is None. A sample without such a table gives an empty frame."""
+    if table not in TABLE_COLUMNS:
+        raise unknown("table", table, TABLE_COLUMNS)
+    cols = list(TABLE_COLUMNS[table])
+    if sample is not None and sample not in SAMPLES:
+        df = userdata.read_table(str(sample), table, data_dir)
+        return df if len(df.columns) else pd.DataFrame(columns=cols)
+    if table == "demographics":
+        return pd.DataFrame(columns=cols)
+    df = _csv(f"{table}.csv")
+    if sample is None:
+        return df.copy()
+    return df[df["sample"] == sample].reset_index(drop=True)
+
+
+def sample_instrument(sample: str) -> str:
+    """The value instrument a sample's items belong to (the shipped samples: ess21)."""
+    return "ess21" if sample in SAMPLES else userdata.read_provenance(check_sample(sample)).get("instrument", "ess21")
+
+
+def sample_version(sample: str) -> str:
+    """Changes whenever a sample's tables change (imported again): a cache key for what is built from them."""
+    return "shipped" if sample in SAMPLES else str(userdata.read_provenance(check_sample(sample)).get("fingerprint"))
 
 
 def list_datasets() -> pd.DataFrame:
@@ -137,11 +192,10 @@ def _json(filename: str):
     return json.loads(data_path(filename).read_text(encoding="utf-8"))
 
 
-def _by_sample(df: pd.DataFrame, sample: str | None) -> pd.DataFrame:
-    if sample is None:
-        return df.copy()
-    check_sample(sample, tuple(df["sample"].unique()))
-    return df[df["sample"] == sample].reset_index(drop=True)
+def _by_sample(table: str, sample: str | None) -> pd.DataFrame:
+    if sample is not None:
+        check_sample(sample)
+    return sample_table(table, sample)
 
 
 def values_json() -> dict:
@@ -174,12 +228,12 @@ def instrument_items(instrument: str | None = None) -> pd.DataFrame:
 
 def value_stats(sample: str | None = None) -> pd.DataFrame:
     """Columns: sample, value, raw_mean, raw_sd, centered_mean, centered_sd."""
-    return _by_sample(_csv("value_stats.csv"), sample)
+    return _by_sample("value_stats", sample)
 
 
 def value_correlations(sample: str | None = None, scoring: str | None = None) -> pd.DataFrame:
     """Long format. Columns: sample, scoring ('centered' or 'raw'), value_a, value_b, r."""
-    df = _by_sample(_csv("value_correlations.csv"), sample)
+    df = _by_sample("value_correlations", sample)
     if scoring is not None:
         if scoring not in ("centered", "raw"):
             raise unknown("scoring", scoring, ("centered", "raw"))
@@ -197,7 +251,7 @@ def value_correlation_matrix(sample: str, scoring: str = "centered") -> pd.DataF
 
 def item_stats(sample: str | None = None) -> pd.DataFrame:
     """Columns: sample, item, value, n, mean, sd, p1..p6 (share of each answer, 6 = very much like me)."""
-    return _by_sample(_csv("item_stats.csv"), sample)
+    return _by_sample("item_stats", sample)
 
 
 def item_answer_shares(sample: str | None = None) -> pd.DataFrame:
@@ -211,7 +265,7 @@ def item_answer_shares(sample: str | None = None) -> pd.DataFrame:
 
 def item_correlations(sample: str | None = None) -> pd.DataFrame:
     """Long format. Columns: sample, item_a, item_b, r."""
-    return _by_sample(_csv("item_correlations.csv"), sample)
+    return _by_sample("item_correlations", sample)
 
 
 def item_correlation_matrix(sample: str) -> pd.DataFrame:
@@ -220,25 +274,35 @@ def item_correlation_matrix(sample: str) -> pd.DataFrame:
     return df.pivot(index="item_a", columns="item_b", values="r").loc[order, order]
 
 
-def joint_item_correlations() -> pd.DataFrame:
-    """Long format (DE_ESS9). Columns: sample, var_a, var_b, n, r."""
-    return _csv("joint_item_correlations.csv").copy()
+def joint_item_correlations(sample: str | None = None) -> pd.DataFrame:
+    """Long format: value items (6 = very much like me) and outcomes (own codes) of a sample whose tables hold
+    outcomes (shipped: DE_ESS9 and its 14 ESS round 9 questions). Columns: sample, var_a, var_b, n, r."""
+    return _by_sample("joint_item_correlations", sample)
 
 
-def joint_correlation_matrix() -> pd.DataFrame:
-    df = joint_item_correlations()
+def joint_correlation_matrix(sample: str = "DE_ESS9") -> pd.DataFrame:
+    df = joint_item_correlations(sample)
+    if df.empty:
+        raise PopsimError(f"sample {sample} has no outcomes, so no joint item-outcome correlations; use "
+                          "item_correlation_matrix, or import the sample with its outcome columns")
     order = list(dict.fromkeys(df["var_a"]))
     return df.pivot(index="var_a", columns="var_b", values="r").loc[order, order]
 
 
 def top_value_shares(sample: str | None = None) -> pd.DataFrame:
     """Columns: sample, top_value (a value code or 'TIED'), share."""
-    return _by_sample(_csv("top_value_shares.csv"), sample)
+    return _by_sample("top_value_shares", sample)
 
 
-def sample_sizes() -> pd.DataFrame:
-    """Columns: sample, n_scored, mrat_mean, mrat_sd."""
-    return _csv("sample_sizes.csv").copy()
+def sample_sizes(sample: str | None = None) -> pd.DataFrame:
+    """Columns: sample, n_scored, mrat_mean, mrat_sd (all shipped samples, or one sample)."""
+    return _by_sample("sample_sizes", sample)
+
+
+def demographics(sample: str) -> pd.DataFrame:
+    """Demographic marginals of an imported sample (empty for the shipped ones, which ship none).
+    Columns: sample, variable (gender, age_band, education, country), level, n (unweighted), share (weighted)."""
+    return _by_sample("demographics", sample)
 
 
 def behavior_items() -> pd.DataFrame:
@@ -259,14 +323,19 @@ def behavior_items() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def behavior_distributions() -> pd.DataFrame:
-    """Columns: sample, item, code, share (DE_ESS9, weighted)."""
-    return _csv("behavior_distributions.csv").copy()
+def behavior_distributions(sample: str | None = None) -> pd.DataFrame:
+    """Outcome answer shares. Columns: sample, item, code, share (weighted; shipped: DE_ESS9)."""
+    return _by_sample("behavior_distributions", sample)
 
 
-def value_behavior_correlations() -> pd.DataFrame:
-    """Columns: sample, item, value, n, r (centered value x native ESS code, DE_ESS9 weighted)."""
-    return _csv("value_behavior_correlations.csv").copy()
+def value_behavior_correlations(sample: str | None = None) -> pd.DataFrame:
+    """Columns: sample, item, value, n, r (centered value x outcome code, weighted; shipped: DE_ESS9)."""
+    return _by_sample("value_behavior_correlations", sample)
+
+
+def outcome_items(sample: str) -> list[str]:
+    """The outcomes a sample's tables hold, in table order (DE_ESS9: the 14 ESS round 9 questions)."""
+    return list(dict.fromkeys(behavior_distributions(sample)["item"]))
 
 
 def ess11_country_means() -> pd.DataFrame:
@@ -278,4 +347,3 @@ def persona_statements() -> pd.DataFrame:
     """Columns: dimension, statement, answer_matching_behavior ('Yes'/'No'), label_confidence."""
     with open(data_path("persona_statements.jsonl"), encoding="utf-8") as fh:
         return pd.DataFrame([json.loads(line) for line in fh if line.strip()])
-

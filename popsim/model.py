@@ -21,7 +21,9 @@ from .errors import PopsimError
 from .network import build_network
 from .parameters import check_all
 from .policy import Answer, LLMPolicy, ReferencePolicy
-from .population import country_name, draw_population
+from .population import country_label, country_name, draw_population
+from .population.respondents import DEMOGRAPHICS
+from .prompts import DEMOGRAPHIC_STYLES
 from .scenario import call as call_scenario, load_scenario
 from .seeds import stream
 from .values import CODES10, ValueProfile
@@ -113,12 +115,20 @@ class PopulationModel(mesa.Model):
         self.population = pop
         responses = pop.responses.set_index("agent")
         twins = responses.to_dict("index") if len(responses.columns) else {}
+        demo = [d for d in DEMOGRAPHICS if d in pop.agents.columns]  # real respondents' (strategy respondents)
         for row in pop.agents.itertuples(index=False):
             prof = ValueProfile(tuple(float(getattr(row, c)) for c in CODES10), float(row.mrat))
             resp = twins.get(row.agent)
+            person = {d: getattr(row, d) for d in demo}
+            if person.get("country") is not None and person["country"] == person["country"]:
+                person["country"] = country_label(person["country"])
             ValueAgent(self, index=int(row.agent), profile=prof, prime=row.prime or None, gender=row.gender,
-                       respondent=resp)
+                       respondent=resp, demographics=person)
         self.ordered_agents = sorted(self.agents, key=lambda a: a.index)
+        if policy == "llm" and prompt_style in DEMOGRAPHIC_STYLES and not any(a.demographics for a in self.agents):
+            raise PopsimError(f"--style {prompt_style} states the agents' demographics, and these agents have none "
+                              f"(population {population}, strategy {checked['strategy']}); use an imported sample with "
+                              "demographics and --strategy respondents (popsim data list), or another --style")
         self.graph = build_network(network, self.ordered_agents, rng=self.stream("network"),
                                    **(network_options or {}))
 

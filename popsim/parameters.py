@@ -26,6 +26,13 @@ def _owner(module: str, name: str) -> Callable[[], tuple[str, ...]]:
     return read
 
 
+def _sample_names() -> tuple[str, ...]:
+    """The shipped samples and those imported into the data folder (read when asked: imports come and go)."""
+    from .datasets import sample_names
+
+    return sample_names()
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One setting. `kind` is int, float, str or bool; `choices` reads the allowed names from their owner;
@@ -49,7 +56,7 @@ class Parameter:
     noun: str = ""  # what an unknown choice is called in messages ("strategy", "prompt style")
     aliases: tuple[str, ...] = field(default=())
     parse: Callable[["Parameter", Any], Any] | None = None  # a value with its own format (checked and converted)
-    repeat: bool = False  # the flag may be given several times (a list of KEY=VALUE)
+    repeat: bool = False  # the flag may be given several times (transforms: KEY=VALUE; others: a list, each checked)
 
     def known(self) -> tuple[str, ...]:
         return self.choices() if self.choices else ()
@@ -77,6 +84,11 @@ class Parameter:
 
     def check(self, value: Any) -> Any:
         """The value converted to `kind` and checked; a `PopsimError` naming the flag and the fix otherwise."""
+        if self.repeat and self.kind is not dict:
+            return [self._check_one(v) for v in (value or ())]
+        return self._check_one(value)
+
+    def _check_one(self, value: Any) -> Any:
         if value is None:
             if self.none_ok:
                 return None
@@ -160,8 +172,8 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
     # ------------------------------------------------------------------ population
     P("n_agents", "--agents", "population", int, 30, "number of agents", "Number of agents", low=1),
     P("population", "--population", "population", str, "DE_ESS9",
-      "the human sample the profiles come from: a shipped sample, or ESS11:<country>[@<sample>]",
-      "the Population sample", choices=_owner("datasets", "SAMPLES"), noun="population"),
+      "the human sample the profiles come from: a shipped or imported sample (popsim data list), or "
+      "ESS11:<country>[@<sample>]", "the Population sample", choices=_sample_names, noun="population"),
     P("strategy", "--strategy", "population", str, "empirical", "how agents are drawn (see docs/populations.md)",
       "the Strategy", choices=_owner("population", "STRATEGIES"), noun="strategy"),
     P("no_dominant_share", "--no-dominant-share", "population", float, None,
@@ -248,6 +260,33 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
       noun="scale"),
     P("seeds", "--seeds", "replicate", int, None, "seeds per population strategy (default: the scale's)", "Seeds",
       low=1, none_ok=True, metavar="N"),
+    # ------------------------------------------------------------------ samples (popsim data)
+    P("data_dir", "--data-dir", "data", str, None, "folder of imported samples (default $POPSIM_DATA, else the user "
+      "data folder, e.g. ~/.local/share/popsim)", "the Data folder", none_ok=True, metavar="DIR"),
+    P("sample_name", "--name", "import", str, None, "name of the new sample (letters, digits, _ - .; e.g. FR_ESS10)",
+      "the Sample name", metavar="NAME"),
+    P("instrument", "--instrument", "import", str, None, "value instrument of a mapped file (default ess21)",
+      "the Instrument", choices=_owner("samples.importer", "VALUE_INSTRUMENTS"), none_ok=True, noun="instrument"),
+    P("mapping", "--map", "import", str, None, "ITEM=COLUMN for every item of the instrument (a file in no known "
+      "layout)", "the Mapping", repeat=True, none_ok=True, metavar="ITEM=COLUMN"),
+    P("reverse", "--reverse", "import", bool, False, "the file codes 1 = very much like me (value labels decide "
+      "where the file has them)", "Reverse"),
+    P("missing", "--missing", "import", str, None, "codes meaning no answer, comma separated (e.g. 7,8,9)",
+      "the Missing codes", none_ok=True, metavar="CODES"),
+    P("filters", "--filter", "import", str, None, "keep the rows where COL=VAL (VAL may list several: cntry=FR,BE)",
+      "the Filters", repeat=True, none_ok=True, metavar="COL=VAL"),
+    P("weight", "--weight", "import", str, "auto", "weight column, or none (auto: ESS anweight, pspwght, dweight; "
+      "GSS wtssps, wtssall, wtss; the first present)", "the Weight", metavar="COL"),
+    P("gender_column", "--gender", "import", str, None, "column of the respondents' gender (codes 1 = male, "
+      "2 = female, or words)", "the Gender column", none_ok=True, metavar="COL"),
+    P("age_column", "--age", "import", str, None, "column of the respondents' age in years", "the Age column",
+      none_ok=True, metavar="COL"),
+    P("education_column", "--education", "import", str, None, "column of the respondents' education",
+      "the Education column", none_ok=True, metavar="COL"),
+    P("country_column", "--country", "import", str, None, "column of the respondents' country", "the Country column",
+      none_ok=True, metavar="COL"),
+    P("outcomes", "--outcome", "import", str, None, "a further numeric column to import as an outcome (repeat for "
+      "several)", "the Outcomes", repeat=True, none_ok=True, metavar="COL"),
     # ------------------------------------------------------------------ export
     P("format", "--format", "export", str, "simbench", "layout of the exported file (simbench: SimBench's results "
       "pickle, scored by its calculate_simbench_score.py)", "the Export format",

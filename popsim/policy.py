@@ -9,63 +9,22 @@ pipeline is unbiased, and the human-like ceiling every LLM run is shown against.
 
 from __future__ import annotations
 
-import bisect
-import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-import numpy as np
-
 from . import prompts
-from .asks import Ask, OptionDistribution
+from .blocks import answer_grid
 from .errors import PopsimError, unknown
-from .instruments import Item
+from .questions import Answer, Question, QuestionGrid, Reading, draw_point
+
+__all__ = ["POLICIES", "Question", "Answer", "QuestionGrid", "LLMPolicy", "ReferencePolicy", "check_policy",
+           "draw_point"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .agents import ValueAgent
+    from .asks import Ask
     from .engine import Engine
 
 POLICIES: tuple[str, ...] = ("llm", "reference")
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    """One item posed to one agent. `instruction`/`question` frame portrait items; attitude and game
-    items carry their whole text in the item."""
-
-    agent: "ValueAgent"
-    item: Item
-    instruction: str = ""
-    question: str = ""
-    kind: str = "item"  # free label for tables: "item", "decision", ...
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    question: Question
-    point: float  # the sampled scale point (NaN if missing)
-    probs: tuple[float, ...]  # distribution over item.scale.points (scale order), at the policy's temperature
-    validity: float  # model probability on valid options (NaN for the reference policy)
-    order: str  # scale points in the order shown ("1,2,3,4,5,6")
-    prompt_hash: str
-    method: str
-    error: str | None = None
-    mean: float | None = None  # the expected scale point, when the policy computed it already
-
-    @property
-    def expected(self) -> float:
-        if self.mean is not None:
-            return self.mean
-        pts = np.asarray(self.question.item.scale.points, float)
-        return float(np.dot(self.probs, pts)) if self.error is None else float("nan")
-
-
-def draw_point(points: Sequence[int], cdf: Sequence[float], u: float) -> float:
-    """Inverse-CDF draw with a given uniform number `u` from the running sums `cdf` of the probabilities of
-    `points` (so a missing answer, with an empty `cdf`, still consumes its draw): NaN when there is nothing to draw."""
-    if not cdf:
-        return math.nan
-    return float(points[min(bisect.bisect_right(cdf, u * cdf[-1]), len(points) - 1)])
 
 
 class LLMPolicy:
@@ -86,7 +45,8 @@ class LLMPolicy:
         self.country = country
 
     def persona(self, agent: "ValueAgent") -> str | None:
-        return prompts.persona_text(self.style, prime=agent.prime, profile=agent.profile, variant=self.variant)
+        return prompts.persona_text(self.style, prime=agent.prime, profile=agent.profile, variant=self.variant,
+                                    demographics=agent.person if self.style in prompts.DEMOGRAPHIC_STYLES else None)
 
     def build(self, questions: Sequence[Question]) -> list[tuple[Question, prompts.Presentation, "Ask"]]:
         """The ask of every question (persona + item prompt, options in the order shown)."""
@@ -114,8 +74,6 @@ class LLMPolicy:
         return built
 
     def answer(self, questions: Sequence[Question], *, desc: str = "asking the model") -> list[Answer]:
-        from .blocks import QuestionGrid, answer_grid
-
         if isinstance(questions, QuestionGrid) and self.option_order != "random":
             return answer_grid(self, questions, desc)  # the same answers, in blocks of agents (blocks.py)
         built = self.build(questions)
@@ -123,7 +81,7 @@ class LLMPolicy:
         hashes: dict[int, str] = {}
         # identical asks get the same distribution object from the engine: read each (distribution, option
         # order, scale) once; per answer only the agent's own draw remains
-        read: dict[tuple, _Reading] = {}
+        read: dict[tuple, Reading] = {}
         out = []
         for (q, pres, ask), d in zip(built, dists):
             h = hashes.get(id(ask))
@@ -132,38 +90,15 @@ class LLMPolicy:
             key = (id(d), pres.points, q.item.scale.points)
             r = read.get(key)
             if r is None:
-                r = read[key] = _Reading.of(d, pres, q.item.scale.points, self.temperature)
+                r = read[key] = Reading.of(d, pres, q.item.scale.points, self.temperature)
             u = q.agent.answer_rng.random()  # always drawn: a missing answer does not shift later draws
             out.append(Answer(q, draw_point(r.points, r.cdf, u), r.probs, r.validity, r.order, h, d.method, d.error, r.mean))
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    """One option distribution as read for one option order: probabilities in scale order, their running sum
-    (for `draw_point`), expected point, validity mass."""
-
-    points: tuple[int, ...]
-    probs: tuple[float, ...]
-    cdf: tuple[float, ...]
-    mean: float
-    validity: float
-    order: str
-
-    @classmethod
-    def of(cls, d: OptionDistribution, pres: prompts.Presentation, points: tuple[int, ...],
-           temperature: float) -> "_Reading":
-        if not d.ok:
-            nan = float("nan")
-            return cls(tuple(points), tuple(nan for _ in points), (), nan, nan, pres.order_string)
-        by_point = dict(zip(pres.points, d.probs(temperature)))
-        probs = np.array([by_point[p] for p in points])
-        return cls(tuple(points), tuple(float(x) for x in probs), tuple(float(c) for c in np.cumsum(probs)),
-                   float(np.dot(probs, np.asarray(points, float))), d.validity_mass, pres.order_string)
-
-
 class ReferencePolicy:
-    """Answers as the agent's synthetic human respondent (drawn jointly over values and behaviour)."""
+    """Answers as the agent's human twin: a synthetic respondent (drawn jointly over values and behaviour), or with
+    strategy `respondents` the real person (whose unanswered items stay unanswered)."""
 
     name = "reference"
 
@@ -177,6 +112,11 @@ class ReferencePolicy:
                     f"the reference policy has no human data for item {q.item.id!r}: the synthetic respondents "
                     "carry the ESS-21 value items and (for DE_ESS9) the 14 ESS attitude questions; use --policy llm")
             q.agent.answer_rng.random()  # same random stream as the LLM policy
+            if resp[q.item.id] != resp[q.item.id]:  # a real respondent who gave no answer: missing, as in the survey
+                nan = float("nan")
+                out.append(Answer(q, nan, tuple(nan for _ in q.item.scale.points), nan, "", "", "reference",
+                                  "no answer: the respondent gave none", nan))
+                continue
             point = int(resp[q.item.id])
             seen = shown.get((id(q.item), point))
             if seen is None:

@@ -30,7 +30,7 @@ class Style:
     name: str
     source: str
     templates: tuple[str, ...]  # persona templates, one per paraphrase variant
-    needs: str  # "prime" (a single value), "profile" (all 10 values) or "nothing"
+    needs: str  # "prime" (a single value), "profile" (all 10 values), "demographics", "profile_demographics", "nothing"
     doc: str
 
 
@@ -79,6 +79,31 @@ STYLES: dict[str, Style] = {
         needs="prime",
         doc="Only the name of the dominant value. Unprimed agents get no persona.",
     ),
+    "demographic": Style(
+        name="demographic",
+        source="the demographic persona baseline of the field (e.g. Argyle et al. 2023, 'Out of One, Many', Political "
+               "Analysis; Santurkar et al. 2023, OpinionQA): who the person is, nothing of their values",
+        templates=(
+            "Imagine that you are {demographics}.",
+            "You are {demographics}. Answer every question as this person would.",
+        ),
+        needs="demographics",
+        doc="The agent's gender, age and, where the sample has them, education and country (a real respondent's, "
+            "strategy respondents); no values. Samples without demographics refuse it.",
+    ),
+    "profile_demographic": Style(
+        name="profile_demographic",
+        source="popsim: the `profile` style with the person's demographics (values and demographics together)",
+        templates=(
+            "Imagine that you are {demographics}. How important each value is to you, from most to least "
+            "important:\n{profile}",
+            "You are {demographics}. Your priorities in life are as follows, from what matters most to you to what "
+            "matters least:\n{profile}",
+        ),
+        needs="profile_demographics",
+        doc="The `profile` rendering of the 10 values after the agent's demographics (as `demographic`). Samples "
+            "without demographics refuse it.",
+    ),
     "none": Style(
         name="none",
         source="unprimed baseline",
@@ -87,6 +112,9 @@ STYLES: dict[str, Style] = {
         doc="No persona at all: the model's default (its chat template may add its own system prompt).",
     ),
 }
+
+#: the styles that state who the person is (they need agents that are real respondents with demographics)
+DEMOGRAPHIC_STYLES: tuple[str, ...] = ("demographic", "profile_demographic")
 
 #: grade thresholds on the centered value score (value score minus the person's mean rating)
 GRADES: tuple[tuple[float, str], ...] = (
@@ -121,9 +149,24 @@ def render_profile(profile: ValueProfile) -> str:
     return "\n".join(lines)
 
 
+def render_demographics(demographics: dict) -> str:
+    """'a 34-year-old woman living in France, with a bachelor's degree or equivalent' from gender, age, country
+    (a name) and education (words); the parts a person lacks are left out."""
+    d = demographics or {}
+    noun = {"female": "woman", "male": "man"}.get(d.get("gender"), "person")
+    age = d.get("age")
+    text = f"a {int(age)}-year-old {noun}" if age is not None and age == age else f"a {noun}"
+    if d.get("country"):
+        text += f" living in {d['country']}"
+    if d.get("education"):
+        text += f", with {d['education']}"
+    return text
+
+
 def persona_text(style: str, *, prime: str | None = None, profile: ValueProfile | None = None,
-                 variant: int = 0) -> str | None:
-    """The persona (system message) of an agent, or None for no persona."""
+                 variant: int = 0, demographics: dict | None = None) -> str | None:
+    """The persona (system message) of an agent, or None for no persona. `demographics`: gender, age,
+    education, country of a real respondent (the demographic styles need them)."""
     st = check_style(style)
     if not 0 <= variant < len(st.templates):
         raise PopsimError(f"style {style!r} has variants 0..{len(st.templates) - 1}, got {variant}")
@@ -135,9 +178,18 @@ def persona_text(style: str, *, prime: str | None = None, profile: ValueProfile 
             return None
         check_value(prime)
         return template.format(value=VALUE_NOUNS[prime], definition=definition_phrase(prime))
+    if st.needs in ("demographics", "profile_demographics"):
+        if demographics is None:  # PopulationModel refuses these styles for agents without demographics
+            raise PopsimError(f"prompt style {style!r} needs agents with demographics (real respondents of an imported "
+                              "sample that has them: --strategy respondents); choose another --style")
+        who = render_demographics(demographics)
+        if st.needs == "demographics":
+            return template.format(demographics=who)
+    else:
+        who = None
     if profile is None:
-        raise PopsimError("the 'profile' style needs the agent's value profile")
-    return template.format(profile=render_profile(profile))
+        raise PopsimError(f"the {style!r} style needs the agent's value profile")
+    return template.format(profile=render_profile(profile), demographics=who)
 
 
 # ------------------------------------------------------------------------------------- options
@@ -226,6 +278,9 @@ def build_ask(persona: str | None, user_text: str, labels: tuple[str, ...], *, s
     return Ask(messages=msgs, options=labels, answer_prefix=answer_prefix(labels), sample=sample)
 
 
+EXAMPLE_PERSON = {"gender": "female", "age": 34, "country": "France", "education": "a bachelor's degree or equivalent"}
+
+
 def show(style: str, variant: int | None = None, *, prime: str = "PO") -> str:
     """Human-readable listing of a style: source, every persona variant, and an example item prompt."""
     from .instruments import load_instrument
@@ -244,9 +299,9 @@ def show(style: str, variant: int | None = None, *, prime: str = "PO") -> str:
     for v in variants:
         out.append(f"--- persona template, variant {v} ---")
         out.append(st.templates[v] or "(no persona: the model's own default)")
-        example = persona_text(style, prime=prime, profile=example_profile, variant=v)
+        example = persona_text(style, prime=prime, profile=example_profile, variant=v, demographics=EXAMPLE_PERSON)
         if example and example != st.templates[v]:
-            out.append(f"--- example ({'a profile' if st.needs == 'profile' else 'prime ' + prime}) ---")
+            out.append(f"--- example ({'prime ' + prime if st.needs == 'prime' else 'a person'}) ---")
             out.append(example)
         out.append("")
     out.append("--- item prompt (user message), ESS-21 item 2, ascending options ---")

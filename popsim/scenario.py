@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 from .errors import PopsimError, unknown
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .policy import Answer, Question
+    from .questions import Answer, Question
 
 # "PopulationModel" in the annotations below is popsim.model.PopulationModel, which imports this module: it is
 # named, not imported, so that the dependency runs one way (model -> scenario).
@@ -108,8 +108,7 @@ def call(scenario: Scenario, method: str, *args):
         raise PopsimError(f"scenario {source}: {method}() raised {type(exc).__name__}: {exc}; fix the scenario "
                           "(see scenarios/TEMPLATE.py)") from exc
     if method == "questions":
-        from .blocks import QuestionGrid
-        from .policy import Question
+        from .questions import Question, QuestionGrid
 
         if isinstance(result, QuestionGrid):  # every agent x item: Questions by construction
             return result

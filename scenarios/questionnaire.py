@@ -9,7 +9,7 @@ PVQ-40 and PVQ-RR are free for academic research; commercial use needs a license
 from __future__ import annotations
 
 from popsim.instruments import load_instrument
-from popsim.blocks import QuestionGrid
+from popsim.questions import QuestionGrid
 from popsim.scenario import Scenario
 
 

@@ -19,8 +19,9 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
-    """Never touch the user's cache: every test gets its own default cache file."""
+    """Never touch the user's cache or data folder: every test gets its own."""
     monkeypatch.setenv("POPSIM_CACHE", str(tmp_path / "answers.sqlite"))
+    monkeypatch.setenv("POPSIM_DATA", str(tmp_path / "popsim_data"))  # imported samples: never the user's folder
 
 
 @pytest.fixture

@@ -55,8 +55,10 @@ def test_human_share_helpers():
     a = attitude_item_shares()
     assert list(a.columns) == ["item", "answer", "share"] and a["item"].nunique() == 14
     assert set(a.loc[a["item"] == "lrscale", "answer"]) == set(range(11))
-    with pytest.raises(PopsimError, match="unknown sample"):
+    with pytest.raises(PopsimError, match="SE_ESS1-8 has no outcome answer shares"):
         attitude_item_shares("SE_ESS1-8")
+    with pytest.raises(PopsimError, match="unknown sample 'XX_ESS9'"):
+        attitude_item_shares("XX_ESS9")
 
 
 def test_compare_distributions_errors():

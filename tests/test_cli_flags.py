@@ -53,9 +53,10 @@ def invoke(argv, capsys, path) -> Done:
     return Done(code, out, err, Path(path))
 
 
-def accepted_flags() -> dict[str, set[str]]:
-    """command -> the flags (and positional arguments) its parser accepts."""
-    parser = build_parser()
+def accepted_flags(parser=None, prefix: str = "") -> dict[str, set[str]]:
+    """command -> the flags (and positional arguments) its parser accepts; a command with actions of its own
+    (`data import`, ...) lists each action as 'command action'."""
+    parser = parser or build_parser()
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     out = {}
     for name, p in sub.choices.items():
@@ -65,7 +66,9 @@ def accepted_flags() -> dict[str, set[str]]:
                 flags.update(o for o in a.option_strings if o.startswith("--") and o != "--help")
             elif a.dest != "help":
                 flags.add(a.dest)
-        out[name] = flags
+            if a.__class__.__name__ == "_SubParsersAction":
+                out.update(accepted_flags(p, f"{prefix}{name} "))
+        out[f"{prefix}{name}"] = flags
     return out
 
 
@@ -91,6 +94,12 @@ TABLE: dict[str, set[str]] = {
     "report": {"run"},
     "compare": {"runs", "--out"},
     "datasets": set(),
+    "data": {"action"},
+    "data import": {"file", "--name", "--instrument", "--map", "--reverse", "--missing", "--filter", "--weight",
+                    "--gender", "--age", "--education", "--country", "--outcome", "--data-dir", "--overwrite"},
+    "data list": {"--data-dir"},
+    "data show": {"name", "--data-dir"},
+    "data remove": {"name", "--data-dir"},
     "page": {"--host", "--port"},
     "export": {"run", "--format", "--label", "--out"},
 }
@@ -327,6 +336,49 @@ def test_prompts_report_compare_datasets_flags(tmp_path, capsys):
                             str(tmp_path / "a.pkl")], capsys)
     frame = pd.read_pickle(tmp_path / "a.pkl")
     assert code == 0 and "simbench" in out and set(frame["Model"]) == {"my-sim"} and "human_answer" in frame
+
+
+def test_data_flags(tmp_path, capsys):
+    """Every flag of `popsim data ...` reaches the import record or the output (a PVQ-40 file in no known layout)."""
+    import numpy as np
+
+    from popsim.instruments import load_instrument
+
+    rng = np.random.default_rng(0)
+    items = load_instrument("pvq40").item_ids
+    f = pd.DataFrame(rng.integers(1, 7, (260, 40)), columns=[f"Q{i}" for i in range(1, 41)])
+    f.loc[:5, "Q1"] = 99  # declared missing
+    f["sex"], f["years"], f["school"] = rng.integers(1, 3, 260), rng.integers(18, 80, 260), "some college"
+    f["land"], f["trust"], f["w"] = "NZ", rng.integers(0, 5, 260), rng.uniform(0.5, 2, 260)
+    f["wave"] = np.where(np.arange(260) < 250, 1, 2)
+    f.to_csv(tmp_path / "lab.csv", index=False)
+    data = tmp_path / "store"
+    argv = ["data", "import", tmp_path / "lab.csv", "--name", "LAB", "--instrument", "pvq40", "--reverse",
+            "--missing", "99", "--filter", "wave=1", "--weight", "w", "--gender", "sex", "--age", "years",
+            "--education", "school", "--country", "land", "--outcome", "trust", "--data-dir", data]
+    for i, it in enumerate(items, start=1):
+        argv += ["--map", f"{it}=Q{i}"]
+    code, out, err = run_cli(argv, capsys)
+    assert code == 0, err
+    assert "imported LAB: 250 respondents" in out  # file, --name, --filter
+    assert "popsim: warning: lab.csv: only 250 scored respondents" in err  # under 300: a warning, not an error
+    p = json.loads((data / "samples" / "LAB" / "provenance.json").read_text())  # --data-dir
+    assert p["instrument"] == "pvq40" and p["mapping"][items[0]] == "Q1" and len(p["mapping"]) == 40  # --map
+    assert p["orientation"] == {"reversed": True, "from": "--reverse"}  # --reverse
+    assert p["missing_codes"]["declared"] == [99.0] and p["missing_codes"]["value_items"]["Q1"] == ["99"]  # --missing
+    assert p["filters"] == {"wave": "1"} and p["weights"]["column"] == "w"  # --filter, --weight
+    assert p["demographics"] == {"gender": "sex", "age": "years", "education": "school", "country": "land"}
+    assert p["outcomes"] == ["trust"]  # --outcome
+    code, out, err = run_cli(argv, capsys)
+    assert code == 2 and "already exists" in err
+    code, out, err = run_cli(argv + ["--overwrite", "--weight", "none"], capsys)  # --overwrite
+    assert code == 0 and "weights none" in out
+    code, out, _ = run_cli(["data", "list", "--data-dir", data], capsys)
+    assert code == 0 and "LAB" in out and "DE_ESS9" in out
+    code, out, _ = run_cli(["data", "show", "LAB", "--data-dir", data], capsys)
+    assert code == 0 and "lab.csv" in out and "sha256" in out
+    code, out, _ = run_cli(["data", "remove", "LAB", "--data-dir", data], capsys)
+    assert code == 0 and not (data / "samples" / "LAB").exists()
 
 
 def _free_port() -> int:

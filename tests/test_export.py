@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from popsim.analysis.fidelity import distribution_scores, summarise_scores
+from popsim.analysis.scores import distribution_scores, summarise_scores
 from popsim.errors import PopsimError
 from popsim.reporting.export import simbench_frame, write_simbench
 

@@ -23,8 +23,8 @@ import pandas as pd
 
 from ..errors import PopsimError
 from ._tables import check_count, rng_from, wide_answers
-from .fidelity import (METRICS, ItemScale, answer_shares, distribution_scores, item_scales, scores_matrix,
-                       simbench_from_tv, simbench_norms)
+from .scores import (METRICS, ItemScale, distribution_scores, item_scales, scores_matrix, simbench_from_tv,
+                     simbench_norms)
 
 ITEM_COLUMNS = ("item", "dataset", "n", "tv", "simbench", "w1_score", "jensen_shannon")
 SCALE_COLUMNS = ("metric", "higher_is_better", "run", "floor", "ceiling", "ceiling_method", "uniform", "modal",

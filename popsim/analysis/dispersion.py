@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import PopsimError
 from ._tables import check_count, check_level, rng_from, value_table
-from .fidelity import answer_shares, item_scales
+from .scores import answer_shares, item_scales
 from .intervals import bootstrap_ci
 
 RATIO_COLUMNS = ("n", "sim_sd", "human_sd", "ratio", "low", "high")

@@ -29,14 +29,17 @@ def value_item_shares(sample: str = "DE_ESS9") -> pd.DataFrame:
 
 
 def attitude_item_shares(sample: str = "DE_ESS9") -> pd.DataFrame:
-    """Human (DE_ESS9, weighted) answer shares of the ESS round 9 attitude/behaviour items,
-    in ESS native codes (see `datasets.behavior_items()` for each item's direction).
+    """Human answer shares (weighted) of a sample's outcomes: for DE_ESS9 the ESS round 9 attitude/behaviour
+    items, in ESS native codes (see `datasets.behavior_items()` for each item's direction); for an imported
+    sample its outcomes.
 
-    Columns: item, answer (ESS code), share; from `datasets.behavior_distributions()`.
+    Columns: item, answer (code), share; from `datasets.behavior_distributions(sample)`.
     """
-    df = datasets.behavior_distributions()
-    datasets.check_sample(sample, tuple(df["sample"].unique()))
-    df = df[df["sample"] == sample].rename(columns={"code": "answer"})
+    df = datasets.behavior_distributions(sample)
+    if df.empty:
+        raise PopsimError(f"sample {sample} has no outcome answer shares (shipped: DE_ESS9 only); compare with "
+                          "DE_ESS9 or import a sample with its outcome columns")
+    df = df.rename(columns={"code": "answer"})
     return df[["item", "answer", "share"]].reset_index(drop=True)
 
 

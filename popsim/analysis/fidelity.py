@@ -1,181 +1,135 @@
-"""Distribution scores on the field's scales: total variation, the SimBench score, OpinionQA's
-Wasserstein score and the Jensen-Shannon distance, per item and averaged.
+"""Individual-level fidelity: how well each agent's answers match its own human respondent's answers.
 
-- total variation TV(p, q) = 1/2 sum_i |p_i - q_i|;
-- SimBench (Hu et al. 2025), exactly as its `calculate_simbench_score.py` computes it: per question
-  100 (1 - TV / N_d), where N_d is the mean over the questions of the same dataset d of
-  TV(uniform, human), then the mean over all questions;
-- OpinionQA (Santurkar et al. 2023): 1 - W1 / (K - 1), W1 the Wasserstein-1 distance on the option
-  positions 1..K of the ordered scale;
-- Jensen-Shannon distance, base 2, as `compare_distributions` computes it (scipy's `jensenshannon`).
+For agents that are real respondents (strategy `respondents`), every agent has a "truth": the answers its
+respondent gave to the items the agent answered. Three predictors of that truth are scored per agent:
 
-Formulas, citations and the sources of the human shares are in `docs/analysis.md`.
+- `agent`: the agent's own (simulated) answers;
+- `population mean`: every item's mean answer over the population's respondents (rounded to the nearest
+  answer code for exact accuracy), the same for everybody: knows the population, nothing of the person;
+- `random respondent`: the answers of a random other respondent of the same subgroup (seeded; a different
+  person, not merely a different agent).
+
+Scores per agent, over the items both the predictor and the truth answered: exact-answer accuracy (share of
+items answered identically), mean absolute error in shares of each item's answer range (0 = identical,
+1 = opposite ends; items with different scales mix fairly), and the per-person Pearson correlation across
+items of the range-scaled answers (NaN with fewer than 3 items or no variation). Park et al. (2024) divide
+accuracy by human test-retest agreement (0.85 on the GSS); surveys such as the ESS have no retest, so the
+two baselines stand in: a simulation is informative about individuals to the extent that it beats them.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..errors import PopsimError
-from .distributions import _long_answers, _shares
+from ._tables import check_count, rng_from, wide_answers
+from .intervals import bootstrap_ci
 
-#: the scores, and whether a higher value is better
-METRICS: dict[str, bool] = {"tv": False, "simbench": True, "w1_score": True, "jensen_shannon": False}
-SCORE_COLUMNS = ("item", "dataset", "k", "n", "tv", "tv_uniform", "simbench", "w1", "w1_score", "jensen_shannon")
-
-
-@dataclass(frozen=True)
-class ItemScale:
-    """One item's ordered options (codes), the human shares over them and the item's dataset."""
-
-    item: str
-    dataset: str
-    codes: np.ndarray
-    human: np.ndarray
-
-    @property
-    def k(self) -> int:
-        return int(self.codes.size)
-
-    def shares(self, table: dict[float, float] | pd.Series) -> np.ndarray:
-        s = pd.Series(table, dtype=float)
-        return s.reindex(self.codes, fill_value=0.0).to_numpy(float)
+PREDICTORS = ("agent", "population mean", "random respondent")
+PER_AGENT = ("agent", "predictor", "n_items", "accuracy", "mae", "r")
+SUMMARY = ("predictor", "n_agents", "accuracy", "accuracy_low", "accuracy_high", "mae", "mae_low", "mae_high", "r",
+           "r_low", "r_high", "n_r")
 
 
-def answer_shares(answers: pd.DataFrame) -> pd.DataFrame:
-    """Share of each answer per item, from a long answers table.
-
-    Input: columns agent, item, answer (numeric codes; NaN = no answer, left out).
-    Output: columns item, answer, count, share (share = count / answers to the item), items in
-    input order, answers ascending.
-    """
-    df = _long_answers(answers).dropna(subset=["answer"])
-    if df.empty:
-        raise PopsimError("answers holds no answer (all NaN); rerun the items or drop them")
-    df["item"] = df["item"].astype(str)
-    order = {k: i for i, k in enumerate(dict.fromkeys(df["item"]))}
-    out = df.groupby(["item", "answer"]).size().rename("count").reset_index()
-    out["share"] = out["count"] / out.groupby("item")["count"].transform("sum")
-    out["_o"] = out["item"].map(order)
-    return out.sort_values(["_o", "answer"]).drop(columns="_o").reset_index(drop=True)
-
-
-def _sim_shares(sim) -> dict[str, pd.Series]:
-    """Item -> shares Series from a shares table (item, answer, share) or a long answers table."""
-    if isinstance(sim, pd.DataFrame) and {"agent", "item", "answer"} <= set(sim.columns):
-        sim = answer_shares(sim)
-    if not isinstance(sim, pd.DataFrame) or not {"item", "answer", "share"} <= set(sim.columns):
-        raise PopsimError("sim must be a shares table (item, answer, share) or a long answers table "
-                          "(agent, item, answer)")
-    return _shares(sim)
+def person_scores(pred: pd.DataFrame, truth: pd.DataFrame, low: pd.Series, high: pd.Series) -> pd.DataFrame:
+    """Per row (agent): n_items, accuracy, mae (range-scaled), r (across items, range-scaled); wide inputs
+    with the same index and columns (items); NaN = not answered."""
+    span = (high - low).replace(0, np.nan)
+    p = ((pred - low) / span).to_numpy(float)
+    t = ((truth - low) / span).to_numpy(float)
+    both = ~np.isnan(p) & ~np.isnan(t)
+    n = both.sum(axis=1)
+    same = np.where(both, np.isclose(pred.to_numpy(float), truth.to_numpy(float)), False).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc = same / n
+        mae = np.where(both, np.abs(p - t), 0.0).sum(axis=1) / n
+        pm = np.where(both, p, 0.0).sum(axis=1, keepdims=True) / n[:, None]
+        tm = np.where(both, t, 0.0).sum(axis=1, keepdims=True) / n[:, None]
+        dp, dt = np.where(both, p - pm, 0.0), np.where(both, t - tm, 0.0)
+        r = (dp * dt).sum(axis=1) / np.sqrt((dp**2).sum(axis=1) * (dt**2).sum(axis=1))
+    r = np.where((n >= 3) & np.isfinite(r), r, np.nan)
+    return pd.DataFrame({"n_items": n, "accuracy": acc, "mae": mae, "r": r}, index=pred.index)
 
 
-def item_scales(human_shares: pd.DataFrame, items=None, *, datasets=None, extra: dict | None = None
-                ) -> list[ItemScale]:
-    """The ordered option sets of `items` (default: all human items) with the human shares.
-
-    The options of an item are the codes the human table lists (zero shares included) plus any
-    code in `extra[item]` (e.g. a code only the simulation gave), in ascending order.
-    `datasets`: a dict item -> dataset name, or a single name for all items (default "items").
-    """
-    human = _shares(human_shares)
-    items = list(human) if items is None else [str(i) for i in items]
-    missing = [i for i in items if i not in human]
-    if missing:
-        raise PopsimError(f"no human shares for items {', '.join(missing)}; pass shares for every simulated "
-                          "item or drop those answers")
-    out = []
-    for item in items:
-        codes = human[item].index.to_numpy(float)
-        if extra and item in extra:
-            codes = np.union1d(codes, np.asarray(extra[item], dtype=float))
-        name = datasets.get(item, "items") if isinstance(datasets, dict) else (datasets or "items")
-        out.append(ItemScale(item, str(name), codes, human[item].reindex(codes, fill_value=0.0).to_numpy(float)))
+def _random_other(truth: pd.DataFrame, respondent: pd.Series, group: pd.Series, gen) -> pd.DataFrame:
+    """For each agent, the truth of a random agent of the same group whose respondent is another person (any
+    group when its own has none)."""
+    agents = truth.index.to_numpy()
+    resp = respondent.reindex(agents).to_numpy()
+    grp = group.reindex(agents).astype(str).to_numpy()
+    picks = np.empty(len(agents), dtype=int)
+    for i in range(len(agents)):
+        pool = np.flatnonzero((grp == grp[i]) & (resp != resp[i]))
+        if pool.size == 0:
+            pool = np.flatnonzero(resp != resp[i])
+        if pool.size == 0:
+            raise PopsimError("every agent is the same respondent; the random-respondent baseline needs at least "
+                              "two different respondents")
+        picks[i] = pool[gen.integers(pool.size)]
+    out = truth.iloc[picks].copy()
+    out.index = truth.index
     return out
 
 
-def scores_matrix(p: np.ndarray, q: np.ndarray) -> dict[str, np.ndarray]:
-    """TV, W1 on positions 0..K-1, the OpinionQA score and the JS distance (base 2) of each row of `p`
-    (shape (R, K), each row a distribution) against `q`: one distribution (K,) or one per row (R, K)."""
-    p = np.atleast_2d(np.asarray(p, dtype=float))
-    p = p / p.sum(axis=1, keepdims=True)
-    q = np.asarray(q, dtype=float)
-    q = q / q.sum(axis=-1, keepdims=True)
-    k = q.shape[-1]
-    tv = 0.5 * np.abs(p - q).sum(axis=1)
-    w1 = np.abs(np.cumsum(p - q, axis=1)[:, :-1]).sum(axis=1)
-    m = 0.5 * (p + q)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kl_p = np.where(p > 0, p * np.log2(p / m), 0.0).sum(axis=1)
-        kl_q = np.where(q > 0, q * np.log2(q / m), 0.0).sum(axis=-1)
-    js = np.sqrt(np.clip(0.5 * (kl_p + kl_q), 0.0, None))
-    w1_score = 1 - w1 / (k - 1) if k > 1 else np.ones_like(w1)
-    return {"tv": tv, "w1": w1, "w1_score": w1_score, "jensen_shannon": js}
-
-
-def simbench_norms(scales: list[ItemScale]) -> dict[str, float]:
-    """N_d per dataset: the mean over its items (with more than one option) of TV(uniform, human)."""
-    tvu = pd.DataFrame({"dataset": [s.dataset for s in scales],
-                        "tv_uniform": [_tv_uniform(s) for s in scales]})
-    return tvu.groupby("dataset")["tv_uniform"].mean().to_dict()
-
-
-def _tv_uniform(s: ItemScale) -> float:
-    if s.k <= 1:
-        return float("nan")
-    return float(0.5 * np.abs(s.human / s.human.sum() - 1.0 / s.k).sum())
-
-
-def simbench_from_tv(tv, dataset: str, norms: dict[str, float]):
-    """100 (1 - TV / N_d); NaN when N_d is missing or not positive (as SimBench's script does)."""
-    n = norms.get(dataset, float("nan"))
-    if not np.isfinite(n) or n <= 0:
-        return np.full(np.shape(tv), np.nan) if np.ndim(tv) else float("nan")
-    return 100 * (1 - np.asarray(tv, dtype=float) / n) if np.ndim(tv) else 100 * (1 - float(tv) / n)
-
-
-def distribution_scores(sim, human_shares: pd.DataFrame, *, datasets=None) -> pd.DataFrame:
-    """Score each simulated item's answer distribution against the human one.
+def individual_fidelity(sim, truth, *, respondent: pd.Series | None = None, group: pd.Series | None = None,
+                        scales: dict | None = None, n_boot: int = 1000, seed=0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score the agents' answers against their own respondents' answers, next to two baselines.
 
     Input:
-      sim: a long answers table (agent, item, answer) or a shares table (item, answer, share)
-      human_shares: long, columns item, answer, share; it must list every option of an item's scale
-        (zero shares included): the options set K, the uniform distribution and the option order
-      datasets: dict item -> dataset (SimBench normalises within a dataset), or one name for all
-    Output: one row per simulated item, columns
-      item, dataset, k (options), n (simulated answers; NaN for a shares table without counts),
-      tv, tv_uniform (TV between uniform and human), simbench (100 (1 - tv / N_d)), w1 (on positions
-      0..k-1), w1_score (1 - w1 / (k - 1)), jensen_shannon (distance, base 2).
+      sim, truth: the agents' answers and their respondents' answers, long (agent, item, answer) or wide
+        (index agent, one column per item); only agents and items in both count.
+      respondent: agent -> respondent id (default: each agent its own person); group: agent -> subgroup label
+        for the random-respondent baseline (default: one group); scales: item -> (lowest, highest) answer code
+        (default: the lowest and highest code seen in sim or truth).
+    Output (per_agent, summary):
+      per_agent: agent, predictor (agent, population mean, random respondent), n_items, accuracy, mae, r
+      summary: one row per predictor: n_agents, accuracy, mae, r (means over agents; r over agents where it
+        is defined, n_r of them), each with a percentile bootstrap 95% CI over agents (`n_boot` resamples,
+        `bootstrap_ci`).
     """
-    sim_tab = sim
-    if isinstance(sim, pd.DataFrame) and {"agent", "item", "answer"} <= set(sim.columns):
-        sim_tab = answer_shares(sim)
-    shares = _sim_shares(sim_tab)
-    counts = (sim_tab.groupby(sim_tab["item"].astype(str))["count"].sum()
-              if isinstance(sim_tab, pd.DataFrame) and "count" in sim_tab else pd.Series(dtype=float))
-    extra = {i: s.index.to_numpy(float) for i, s in shares.items()}
-    scales = item_scales(human_shares, list(shares), datasets=datasets, extra=extra)
-    norms = simbench_norms(scales)
-    rows = []
-    for s in scales:
-        sc = scores_matrix(s.shares(shares[s.item]), s.human)
-        tv = float(sc["tv"][0])
-        rows.append(dict(item=s.item, dataset=s.dataset, k=s.k, n=counts.get(s.item, np.nan), tv=tv,
-                         tv_uniform=_tv_uniform(s), simbench=simbench_from_tv(tv, s.dataset, norms),
-                         w1=float(sc["w1"][0]), w1_score=float(sc["w1_score"][0]),
-                         jensen_shannon=float(sc["jensen_shannon"][0])))
-    return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
+    n_boot = check_count("n_boot", n_boot, 1)
+    s, t = wide_answers(sim, name="sim"), wide_answers(truth, name="truth")
+    agents = s.index.intersection(t.index)
+    items = [c for c in s.columns if c in t.columns]
+    if len(agents) < 2 or not items:
+        raise PopsimError(f"sim and truth share {len(agents)} agents and {len(items)} items; individual fidelity "
+                          "needs agents that are respondents (strategy respondents) and their answers to the same items")
+    s, t = s.loc[agents, items], t.loc[agents, items]
+    if scales:
+        low = pd.Series({i: float(scales[i][0]) for i in items})
+        high = pd.Series({i: float(scales[i][1]) for i in items})
+    else:
+        both = pd.concat([s, t])
+        low, high = both.min(), both.max()
+    respondent = pd.Series(agents, index=agents) if respondent is None else respondent
+    group = pd.Series("all", index=agents) if group is None else group
+    gen = rng_from(seed)
+    mean = t.mean(axis=0)
+    codes = {i: np.unique(t[i].dropna().to_numpy()) for i in items}
+    rounded = {i: codes[i][np.abs(codes[i] - mean[i]).argmin()] if codes[i].size else np.nan for i in items}
+    # exact accuracy needs an answer code; the error and correlation use the mean itself
+    pm_exact = pd.DataFrame({i: np.full(len(agents), rounded[i]) for i in items}, index=agents)
+    pm = pd.DataFrame({i: np.full(len(agents), mean[i]) for i in items}, index=agents)
+    pm_scores = person_scores(pm, t, low, high)
+    pm_scores["accuracy"] = person_scores(pm_exact, t, low, high)["accuracy"]
+    per = {"agent": person_scores(s, t, low, high), "population mean": pm_scores,
+           "random respondent": person_scores(_random_other(t, respondent, group, gen), t, low, high)}
+    rows = [df.assign(predictor=name).rename_axis("agent").reset_index() for name, df in per.items()]
+    per_agent = pd.concat(rows, ignore_index=True)[list(PER_AGENT)]
+    summary = []
+    for name, df in per.items():
+        row = {"predictor": name, "n_agents": int(len(df))}
+        for col in ("accuracy", "mae", "r"):
+            x = df[col].dropna().to_numpy(float)
+            row[col], row[f"{col}_low"], row[f"{col}_high"] = _mean_ci(x, n_boot, gen)
+        row["n_r"] = int(df["r"].notna().sum())
+        summary.append(row)
+    return per_agent, pd.DataFrame(summary, columns=list(SUMMARY))
 
 
-def summarise_scores(per_item: pd.DataFrame) -> dict:
-    """Averages over items of a `distribution_scores` table: n_items, tv, simbench (the SimBench
-    score: mean of the per-item scores), w1_score, jensen_shannon; `simbench_by_dataset` too."""
-    if not isinstance(per_item, pd.DataFrame) or not set(METRICS) <= set(per_item.columns):
-        raise PopsimError("per_item must be the table distribution_scores returns")
-    out = {"n_items": int(len(per_item))}
-    out.update({m: float(per_item[m].mean()) for m in METRICS})
-    out["simbench_by_dataset"] = {k: float(v) for k, v in per_item.groupby("dataset")["simbench"].mean().items()}
-    return out
+def _mean_ci(x: np.ndarray, n_boot: int, gen) -> tuple[float, float, float]:
+    """Mean over agents with its percentile bootstrap 95% interval (`intervals.bootstrap_ci`)."""
+    if x.size < 2:
+        return (float(x[0]) if x.size else float("nan")), float("nan"), float("nan")
+    return bootstrap_ci(x, lambda d: d.mean(axis=-1), n_boot=n_boot, vectorized=True, rng=gen)

@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from ..asks import Ask, OptionDistribution
 from ..errors import PopsimError
 from .retries import LIST_REFUSALS, PROBE_REFUSALS, ListRefused, LogprobsRefused
 from .scoring import walk_options
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .openai_compat import OpenAIBackend
 
 AUTO = 32  # prompts per request for batch_prompts="auto"
 MAX = 2048  # OpenAI's completions endpoint takes at most 2,048 prompts per request
@@ -58,7 +56,9 @@ class BadShape(Exception):
 
 
 class PromptLists:
-    def __init__(self, backend: "OpenAIBackend", n: int):
+    def __init__(self, backend: Any, n: int):
+        """`backend`: the OpenAI-compatible backend that owns these lists (its requests and single-prompt path;
+        not imported here, so the dependency runs one way: openai_compat -> prompt_lists)."""
         self.b, self.n = backend, n
         self.state = "untried"  # "on" once the probe passed, "off" after a fallback
         self.reason: str | None = None

@@ -3,7 +3,8 @@
 Every user error prints one line (`popsim: error: what is wrong; how to fix it`) and exits with
 status 2; nothing already cached is lost. `popsim COMMAND --help` documents every command. Each command
 accepts exactly the options it uses: the settings of a run come from `popsim.parameters`, one argument
-group per concern (`options.py`); the commands live in `run.py`, `studies.py`, `info.py` and `export.py`.
+group per concern (`options.py`); the commands live in `run.py`, `studies.py`, `data.py`, `info.py` and
+`export.py`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 import sys
 
 from ..errors import PopsimError, RunInterrupted
-from . import export, info, run, studies
+from . import data, export, info, run, studies
 from .options import EXIT_USAGE, Parser
 
 #: the modules whose `register(sub)` adds their commands, in the order `popsim --help` lists them
-COMMANDS = (run, studies, info, export)
+COMMANDS = (run, studies, data, info, export)
 
 
 def build_parser() -> Parser:

@@ -30,6 +30,7 @@ def key_value(text: str) -> tuple[str, object]:
 
 #: titles of the argument groups, one per concern (the parameters themselves live in `popsim.parameters`)
 GROUP_TITLES = {"population": "population", "network": "network", "scenario": "scenario",
+                "data": "where samples are stored", "import": "reading the file",
                 "prompts": "answering (policy and prompts)", "backend": "backend (where answers come from)",
                 "run": "run", "cost": "cost (what --dry-run prints; the run record)", "sweep": "executing the runs",
                 "replicate": "the replication", "export": "export",
@@ -46,6 +47,9 @@ def add_group(p: argparse.ArgumentParser, group: str, *, skip: tuple[str, ...] =
         if prm.name in skip or not prm.flag.startswith("--"):
             continue
         default = (defaults or {}).get(prm.name, prm.default)
+        if prm.kind is bool:
+            g.add_argument(prm.flag, dest=prm.name, action="store_true", help=prm.help.replace("%", "%%"))
+            continue
         notes = [prm.expects()] if prm.expects() != "a text" else []
         notes += [f"default {default}"] if default is not None else []
         metavar = prm.metavar or {int: "N", float: "X"}.get(prm.kind, prm.flag.lstrip("-").split("-")[-1].upper())

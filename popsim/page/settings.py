@@ -33,6 +33,7 @@ LABELS = {
     "h_norm": "h_norm (human dominant-value shares)", "h_even": "h_even (even shares of human-like dominants)",
     "h_np": "h_np (with unprimed agents)", "model_specific": "model_specific (human shares x the model's accuracy)",
     "custom": "custom (your profiles file)", "panel": "panel (each value and unprimed equally often)",
+    "respondents": "respondents (the real people of an imported sample)",
     "ess21": "ESS-21 value questionnaire", "ess_attitudes": "ESS attitudes and behaviour (+ ESS-21)",
     "dictator": "dictator game", "charity_game": "charity game", "public_goods": "public goods game (rounds)",
     "pvq40": "PVQ-40 questionnaire", "pvq_rr": "PVQ-RR questionnaire", "persona_statements": "persona statements",

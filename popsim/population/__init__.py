@@ -11,7 +11,7 @@
 
 from .copula import calibrate_latent, nearest_correlation, ordinal_correlation
 from .profiles import read_profiles
-from .sampler import (COUNTRY_NAMES, SAMPLE_COUNTRIES, RespondentSampler, centered_profiles, country_name,
+from .sampler import (COUNTRY_NAMES, SAMPLE_COUNTRIES, RespondentSampler, centered_profiles, country_label, country_name,
                       country_shift, parse_population)
 from .strategies import (DOMINANT_STRATEGIES, STRATEGIES, WITTE_NO_DOMINANT, Population, allocate, check_strategy,
                          draw_population, human_top_shares, strategy_weights)
@@ -20,7 +20,7 @@ from .transforms import (check_honoured, is_transform_key, parse_assignment, par
                          transforms_label)
 
 __all__ = ["COUNTRY_NAMES", "DOMINANT_STRATEGIES", "SAMPLE_COUNTRIES", "STRATEGIES", "WITTE_NO_DOMINANT", "Population",
-           "RespondentSampler", "allocate", "calibrate_latent", "centered_profiles", "check_strategy", "country_name",
+           "RespondentSampler", "allocate", "calibrate_latent", "centered_profiles", "check_strategy", "country_label", "country_name",
            "country_shift", "draw_population", "human_top_shares", "nearest_correlation", "ordinal_correlation",
            "parse_population", "read_profiles", "strategy_weights", "check_honoured", "is_transform_key", "parse_assignment",
            "parse_transforms", "realised_statistics", "transformed_sampler", "transforms_label"]

@@ -1,8 +1,9 @@
 """Population strategies: who the agents are (see `docs/populations.md` for the exact definitions).
 
 `empirical` (respondents as drawn; the prime is the single top centered value, none when tied),
-`uniform`, `h_norm`, `h_even`, `h_np` (dominant-value shares), `model_specific`, `custom`, `panel`.
-Every agent gets a synthetic human twin, so every LLM population has a human-calibrated reference.
+`uniform`, `h_norm`, `h_even`, `h_np` (dominant-value shares), `model_specific`, `custom`, `panel`, and
+`respondents` (the real people of an imported sample, `respondents.py`). Every agent gets a human twin (a
+synthetic one, or the real person), so every LLM population has a human-calibrated reference.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from .. import datasets
 from ..errors import PopsimError, unknown
 from ..values import CODES10, check_value, dominant_values
 from .profiles import read_profiles
+from .respondents import draw_respondents
 from .sampler import RespondentSampler, centered_profiles, parse_population
 from .realised import transform_record
 from .transforms import check_honoured, parse_transforms, transformed_sampler
 
 STRATEGIES: tuple[str, ...] = ("empirical", "uniform", "h_norm", "h_even", "h_np", "model_specific", "custom",
-                                "panel")
+                                "panel", "respondents")
 DOMINANT_STRATEGIES: tuple[str, ...] = ("uniform", "h_norm", "h_even", "h_np", "model_specific", "panel")
 #: the share without a single dominant value reported by Witte, Stanciu & Boehnke (2020), as cited by
 #: the paper (profiles matched to ideal value types: not the statistic of the reference pack)
@@ -152,6 +154,12 @@ def draw_population(n: int, *, strategy: str = "empirical", sample: str = "DE_ES
     transforms = parse_transforms(transforms)
     if transforms:
         check_honoured(transforms, strategy=strategy, policy="reference")
+    if strategy == "respondents":  # real people, not synthetic twins (an imported sample's respondents)
+        if parse_population(sample)[0] == "country":
+            raise PopsimError(f"strategy respondents draws real people of an imported sample, and {sample} is a "
+                              "synthetic ESS11 country; use --population NAME of an imported sample")
+        agents, responses, record = draw_respondents(int(n), sample, rng, female_share)
+        return Population(agents=agents, responses=responses, record=record)
     sampler = transformed_sampler(sample, transforms)
     record: dict = {"strategy": strategy, "sample": sample, "n": int(n)}
     if sampler.country:

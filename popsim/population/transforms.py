@@ -363,11 +363,14 @@ def check_honoured(transforms, *, strategy: str = "empirical", policy: str = "ll
     if strategy == "custom":
         raise PopsimError(f"transform {first}: the custom strategy takes its agents from a profiles file, so no "
                           "distribution is drawn to transform; use --strategy empirical or drop the transform")
+    if strategy == "respondents":
+        raise PopsimError(f"transform {first}: the respondents strategy takes real people as they are, so no "
+                          "distribution is drawn to transform; use --strategy empirical or drop the transform")
     if policy == "llm":
         from ..prompts import check_style
 
         needs = check_style(prompt_style).needs
-        if needs == "nothing":
+        if needs in ("nothing", "demographics"):
             raise PopsimError(f"transform {first}: prompt style {prompt_style!r} states no values, so the model's "
                               "answers cannot follow the transform; use a value style (e.g. value_prompt, profile) "
                               "or --policy reference")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .record import Rows, Section
+from .section import Rows, Section
 
 
 @dataclass(kw_only=True)
@@ -97,7 +97,7 @@ class Behavioural(Section):
 
 @dataclass(kw_only=True)
 class Card(Section):
-    """The fidelity card of a run (docs/analysis.md, section 9)."""
+    """The fidelity card of a run (docs/analysis.md, section 10)."""
 
     marginal: Marginal | None = None
     structural: Structural | None = None

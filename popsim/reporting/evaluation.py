@@ -17,11 +17,24 @@ from ..errors import PopsimError
 from ..instruments import load_instrument, score
 from ..population import parse_population
 from .card import card_headline, fidelity_card
+from .people import people_sections
 from .record import SCHEMA
 from .run_folder import Run
 from ..values import CODES10
 
 SAMPLE_LABELS = {"SE_ESS1-8": "Sweden, ESS 1-8", "DE_ESS9": "Germany, ESS 9", "US_GSS2012": "USA, GSS 2012"}
+
+
+def sample_label(name: str) -> str:
+    """A few words on a sample: the shipped ones' survey, an imported one's source file ('' if unknown)."""
+    if name in SAMPLE_LABELS:
+        return SAMPLE_LABELS[name]
+    try:
+        from ..samples import load_sample
+
+        return f"imported from {load_sample(name).provenance['source']['file']}"
+    except (PopsimError, KeyError):
+        return ""
 
 
 def _f(x) -> float | int | None:
@@ -76,16 +89,19 @@ def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -
         m["items"] = items
     beh_items = run.config.get("scenario", {}).get("behaviour_items") or []
     if beh_items:
-        m["behaviour"] = _behaviour_section(run, beh_items, n_boot, seed)
+        m["behaviour"] = _behaviour_section(run, beh_items, n_boot, seed, sample)
     if run.config.get("scenario", {}).get("outcome"):
         m["game"] = _game_section(run, n_boot, seed)
     if run.config.get("scenario", {}).get("statements"):
         m["statements"] = _statements_section(run)
+    m.update(people_sections(run, sample, n_boot, seed))  # agents that are real respondents
     if (run.config.get("population") or {}).get("transform"):
         m["transform"] = run.config["population"]["transform"]
     m["card"] = fidelity_card(run, m, sample, twins=twin_centered(run), n_boot=n_boot, seed=seed)
     m["headline"] = headline(m)
     m["intervals"] = interval_methods(n_boot)
+    if "individual" in m:
+        m["intervals"].update(people_interval_methods(n_boot))
     return m
 
 
@@ -105,6 +121,12 @@ def interval_methods(n_boot: int) -> dict[str, str]:
             "card.marginal.items": f"SD ratio: percentile bootstrap, both sides redrawn as multinomial counts ({n_boot})",
             "card.marginal.profile_spread": f"percentile bootstrap over agents ({n_boot} resamples, "
                                             "scipy.stats.bootstrap)"}
+
+
+def people_interval_methods(n_boot: int) -> dict[str, str]:
+    """How the intervals of the sections on real respondents are computed (only runs that have them)."""
+    return {"subgroups.means": "normal theory: mean -+ 1.96 SD / sqrt(n); human side weighted, n = Kish's effective n",
+            "individual.summary": f"percentile bootstrap over agents ({n_boot} resamples, scipy.stats.bootstrap)"}
 
 
 # ------------------------------------------------------------------------------------------ answers
@@ -264,11 +286,18 @@ def twin_centered(run: Run) -> pd.DataFrame | None:
 # ------------------------------------------------------------------------------------------ behaviour
 
 
-def _behaviour_section(run: Run, items: list[str], n_boot: int, seed: int) -> dict:
+def outcome_sample(sample: str) -> str:
+    """The human sample the outcomes are compared with: the run's own when its tables hold outcomes (DE_ESS9, an
+    imported sample with outcomes), else DE_ESS9 (the only shipped sample with the ESS round 9 questions)."""
+    return sample if datasets.outcome_items(sample) else "DE_ESS9"
+
+
+def _behaviour_section(run: Run, items: list[str], n_boot: int, seed: int, sample: str = "DE_ESS9") -> dict:
     a = run.answers[run.answers["item"].isin(items)]
-    out: dict = {}
-    comp, err = _safe(analysis.compare_distributions, a[["agent", "item", "answer"]], analysis.attitude_item_shares(),
-                      n_boot=n_boot, seed=seed)
+    human = outcome_sample(sample)
+    out: dict = {"sample": human}
+    comp, err = _safe(analysis.compare_distributions, a[["agent", "item", "answer"]],
+                      analysis.attitude_item_shares(human), n_boot=n_boot, seed=seed)
     if comp is not None:
         out["items"] = _records(comp)
         out["items_summary"] = {"mean_jensen_shannon": _f(comp["jensen_shannon"].mean()),
@@ -280,7 +309,7 @@ def _behaviour_section(run: Run, items: list[str], n_boot: int, seed: int) -> di
         beh = a.pivot_table(index="agent", columns="item", values="answer", aggfunc="first")
         vb, err = _safe(analysis.value_behaviour_correlations, cen, beh)
         if vb is not None:
-            res, err = _safe(analysis.compare_value_behaviour, vb)
+            res, err = _safe(analysis.compare_value_behaviour, vb, datasets.value_behavior_correlations(human))
             if res is not None:
                 cells, summ = res
                 out["value_behaviour"] = _records(cells)

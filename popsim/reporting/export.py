@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.fidelity import _sim_shares, item_scales
+from ..analysis.scores import _sim_shares, item_scales
 from ..errors import PopsimError, unknown
 
 SIMBENCH_COLUMNS = ("dataset_name", "Model", "item", "human_answer", "Response_Distribution")

@@ -111,7 +111,7 @@ def item_means(table: pd.DataFrame, path: Path, *, title: str) -> Path:
     return _finish(fig, ax, path, ylabel="mean answer", title=title)
 
 
-def value_behaviour(cells: pd.DataFrame, path: Path) -> Path:
+def value_behaviour(cells: pd.DataFrame, path: Path, *, human: str = "DE_ESS9") -> Path:
     fig, ax = plt.subplots(figsize=(4.6, 4.4))
     ax.scatter(cells["human_r"], cells["sim_r"], s=14, alpha=0.7)
     lim = max(0.6, float(np.nanmax(np.abs(cells[["human_r", "sim_r"]].to_numpy()))) * 1.05)
@@ -120,7 +120,7 @@ def value_behaviour(cells: pd.DataFrame, path: Path) -> Path:
     ax.axvline(0, color="#ddd", lw=0.8)
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
-    ax.set_xlabel("human r (DE_ESS9)")
+    ax.set_xlabel(f"human r ({human})")
     ax.set_ylabel("simulated r")
     ax.set_title("Value x behaviour correlations", fontsize=10)
     return _save(fig, path)

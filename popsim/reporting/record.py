@@ -7,88 +7,23 @@ another schema version, or a file that is not a popsim record, is refused with a
 rebuild it (`popsim report RUN` rebuilds every number from the run's tables). Keys a section does not declare are
 kept in its `extra` (and written back), so nothing a newer writer adds is lost.
 
-Tables of the record (lists of row dicts) are `Rows`: `rows.frame()` is the tidy DataFrame.
+Tables of the record (lists of row dicts) are `Rows`: `rows.frame()` is the tidy DataFrame. The base classes are in
+`section.py`, the fidelity card's sections in `card_record.py`.
 """
 
 from __future__ import annotations
 
 import json
-import types
-import typing
-from dataclasses import dataclass, field, fields
-from functools import lru_cache
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from ..errors import PopsimError
+from .card_record import Card
+from .section import Rows, Section  # noqa: F401 (Rows: part of the record's interface, record.Rows)
 
 #: version of the metrics.json layout this popsim writes and reads (records without one are from before 2)
 SCHEMA = 2
-
-
-class Rows(list):
-    """A table of the record: a list of row dicts."""
-
-    def frame(self) -> pd.DataFrame:
-        """The rows as a DataFrame; None (JSON null) is NaN in numeric columns."""
-        df = pd.DataFrame(list(self))
-        for c in df.columns:
-            if df[c].map(lambda x: x is None or (isinstance(x, (int, float)) and not isinstance(x, bool))).all():
-                df[c] = pd.to_numeric(df[c], errors="coerce")
-        return df
-
-
-@dataclass(kw_only=True)
-class Section:
-    """Base of every section: typed fields (None where a run has no such number) and the undeclared rest."""
-
-    extra: dict = field(default_factory=dict)
-    #: the declared keys the source had (a key written as null is written back as null)
-    present: frozenset = field(default=frozenset(), repr=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, data: Any, where: str = "metrics.json"):
-        if data is None:
-            return None
-        if not isinstance(data, dict):
-            raise PopsimError(f"{where} is not a table in the record; rebuild the run's metrics with popsim report RUN")
-        hints = _hints(cls)
-        known = {f.name for f in fields(cls)} - {"extra", "present"}
-        kwargs = {name: _typed(hints[name], data[name], f"{where}.{name}") for name in known if name in data}
-        return cls(**kwargs, extra={k: v for k, v in data.items() if k not in known},
-                   present=frozenset(k for k in data if k in known))
-
-    def to_dict(self) -> dict:
-        out = {}
-        for f in fields(self):
-            if f.name in ("extra", "present"):
-                continue
-            value = getattr(self, f.name)
-            if value is not None or f.name in self.present:
-                out[f.name] = value.to_dict() if isinstance(value, Section) else (
-                    list(value) if isinstance(value, Rows) else value)
-        return {**out, **self.extra}
-
-
-@lru_cache(maxsize=None)
-def _hints(cls) -> dict:
-    from .card_record import Card  # the card's sections (Metrics.card) build on Section and Rows of this module
-
-    return typing.get_type_hints(cls, localns={"Card": Card})
-
-
-def _typed(hint, value, where: str):
-    """A raw JSON value as the field's type: a Section, Rows, or the value itself."""
-    options = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union \
-        else (hint,)
-    for t in options:
-        if isinstance(t, type) and issubclass(t, Section):
-            return t.from_dict(value, where)
-        if t is Rows:
-            return None if value is None else Rows(value)
-    return value
 
 
 # ------------------------------------------------------------------------------------------ sections
@@ -257,6 +192,7 @@ class ValueBehaviourSummary(Section):
 class Behaviour(Section):
     """Attitude and behaviour items: distributions and value-behaviour correlations."""
 
+    sample: str | None = None  # the human sample compared with (the run's own when it has outcomes, else DE_ESS9)
     items: Rows | None = None
     items_summary: ItemsSummary | None = None
     items_error: str | None = None
@@ -286,6 +222,31 @@ class Game(Section):
 class Statements(Section):
     endorsement: dict | None = None  # prime -> dimension -> mean endorsement
     n_statements: int | None = None
+
+
+@dataclass(kw_only=True)
+class Subgroups(Section):
+    """Per demographic subgroup, the simulated population next to the human one (agents that are respondents)."""
+
+    sample: str | None = None
+    variables: list | None = None
+    min_agents: int | None = None
+    min_respondents: int | None = None
+    means: Rows | None = None  # variable, group, value, sim_n, sim_mean, sim_low, sim_high, human_n, human_mean, ...
+    structure: Rows | None = None  # variable, group, sim_n, human_n, structure_r
+    distributions: Rows | None = None  # variable, group, item, sim_n, human_n, sim_mean, human_mean, ...
+    error: str | None = None
+
+
+@dataclass(kw_only=True)
+class Individual(Section):
+    """Individual-level fidelity: each agent's answers against its own respondent's, with two baselines."""
+
+    items: list | None = None
+    n_agents: int | None = None
+    summary: Rows | None = None  # predictor, n_agents, accuracy, mae, r (with 95% CIs), n_r
+    baseline_note: str | None = None
+    error: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -340,7 +301,7 @@ class Headline(Section):
     game_mean_share: float | None = None
     game_slope: float | None = None
     game_signs: str | None = None
-    # the fidelity card (card_record.Card; docs/analysis.md section 9)
+    # the fidelity card (card_record.Card; docs/analysis.md section 10)
     simbench_score: float | None = None
     simbench_floor: float | None = None
     simbench_ceiling: float | None = None
@@ -375,6 +336,8 @@ class Metrics(Section):
     behaviour: Behaviour | None = None
     game: Game | None = None
     statements: Statements | None = None
+    subgroups: Subgroups | None = None
+    individual: Individual | None = None
     card: Card | None = None
     transform: Transform | None = None
     headline: Headline | None = None

@@ -12,13 +12,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import PopsimError
-from .evaluation import SAMPLE_LABELS, evaluate
+from .evaluation import evaluate, sample_label
 from .markdown import table_lines
 from .record import Metrics
 from .run_figures import make_figures, n_human
 from .run_folder import Run, load_run
-from .sections import (answers_md, behaviour_md, card_md, ci, fmt, game_md, items_md,  # noqa: F401 (fmt, ci:
-                       statements_md, transform_md, values_md)                        # the report's formats)
+from .sections import (answers_md, behaviour_md, card_md, ci, fmt, game_md, individual_md,  # noqa: F401 (fmt,
+                       items_md, statements_md, subgroups_md, transform_md, values_md)  # ci: the report's formats)
 
 #: verdict thresholds on the noise-free prime effect (expected answers, centered scale points)
 STEERABLE_DIFF = 0.2
@@ -45,11 +45,12 @@ def build_report(path: str | Path, *, n_boot: int = 500, n_perm: int = 999, seed
 def render(run: Run, m: Metrics) -> str:
     r = m.run
     be = r.backend_detail or {}
-    who = ("synthetic human twins (reference respondent, no LLM)" if r.policy == "reference"
+    twins = "the real respondents' own answers" if r.strategy == "respondents" else "synthetic human twins"
+    who = (f"{twins} (reference respondent, no LLM)" if r.policy == "reference"
            else f"{be.get('model')} via {be.get('backend')} backend, prompt style `{r.prompt_style}` "
                 f"(variant {r.template_variant})")
     L = [f"# popsim report: {r.scenario} answered by {r.n_agents} agents", ""]
-    L += [f"Agents drawn from **{r.population}** ({SAMPLE_LABELS.get(r.population, '')}) with strategy "
+    L += [f"Agents drawn from **{r.population}** ({sample_label(r.population)}) with strategy "
           f"`{r.strategy}`; answers from {who}; option order {r.option_order}; temperature {r.temperature}; seed "
           f"{r.seed}; network {r.network}.", ""]
     L += ["## Verdict", "", verdict(m), ""]
@@ -57,7 +58,8 @@ def render(run: Run, m: Metrics) -> str:
     if m.transform is not None:
         L += transform_md(m)
     for section, writer in (("values", values_md), ("items", items_md), ("behaviour", behaviour_md),
-                            ("game", game_md), ("statements", statements_md)):
+                            ("game", game_md), ("statements", statements_md), ("subgroups", subgroups_md),
+                            ("individual", individual_md)):
         if getattr(m, section) is not None:
             L += writer(m)
     if m.card is not None:
@@ -128,7 +130,8 @@ def verdict(m: Metrics) -> str:
         parts.append(f"Value structure: not computed ({v.structure_error}).")
     s = m.behaviour.value_behaviour_summary if m.behaviour is not None else None
     if s is not None:
-        parts.append(f"Value-behaviour: the simulated value x attitude correlations agree with DE_ESS9 at cell-wise r = "
+        parts.append(f"Value-behaviour: the simulated value x attitude correlations agree with "
+                     f"{m.behaviour.sample or 'DE_ESS9'} at cell-wise r = "
                      f"{fmt(s.pearson_r)} over {int(s.n_cells or 0)} cells, same sign in "
                      f"{fmt(s.sign_agreement, 1, True)} of them.")
     h = m.headline

@@ -15,7 +15,7 @@ from .run_folder import Run
 
 def n_human(sample: str) -> int:
     """Respondents of a human sample (scored)."""
-    return int(datasets.sample_sizes().set_index("sample").loc[sample, "n_scored"])
+    return int(datasets.sample_sizes(sample)["n_scored"].iloc[0])
 
 
 def make_figures(run: Run, m: Metrics, folder: Path) -> dict[str, Path]:
@@ -44,9 +44,10 @@ def make_figures(run: Run, m: Metrics, folder: Path) -> dict[str, Path]:
     b = m.behaviour
     if b is not None and b.items:
         out["behaviour_items"] = figures.item_means(b.items.frame(), folder / "behaviour_items.png",
-                                                    title="ESS attitude items: simulated vs DE_ESS9 (ESS codes)")
+                                                    title=f"Attitude items: simulated vs {b.sample or 'DE_ESS9'} (codes)")
     if b is not None and b.value_behaviour:
-        out["value_behaviour"] = figures.value_behaviour(b.value_behaviour.frame(), folder / "value_behaviour.png")
+        out["value_behaviour"] = figures.value_behaviour(b.value_behaviour.frame(), folder / "value_behaviour.png",
+                                                         human=b.sample or "DE_ESS9")
     g = m.game
     if g is not None:
         out["rounds"] = figures.rounds(g.per_round.frame(), folder / "rounds.png", reference=g.human_reference,

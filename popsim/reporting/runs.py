@@ -114,7 +114,6 @@ def run_record(model, started: float, *, identity: dict, refresh: bool = False, 
     """The config.json of a run: every resolved setting, backend, engine statistics, the tokens the server reported
     (`usage`) and their cost at `price_per_mtok`, versions, git revision (never an API key: backends describe
     themselves without secrets)."""
-    from ..studies.costs import run_cost
 
     backend = model.backend_record()
     usage = backend.get("usage") if isinstance(backend, dict) else None
@@ -136,6 +135,18 @@ def run_record(model, started: float, *, identity: dict, refresh: bool = False, 
         "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
         "seconds": round(time.time() - started, 2),
     }, default=str))
+
+
+def run_cost(usage: dict | None, price: tuple[float, float] | None) -> dict | None:
+    """The run record's cost: the tokens the server reported (`usage`) at the price per million tokens."""
+    if not price:
+        return None
+    out: dict = {"price_per_mtok": {"prompt": price[0], "completion": price[1]}}
+    if not usage:
+        return {**out, "usd": None, "note": "the backend reported no token usage (a local model costs no tokens)"}
+    usd = (usage.get("prompt_tokens", 0) * price[0] + usage.get("completion_tokens", 0) * price[1]) / 1e6
+    return {**out, "prompt_tokens": usage.get("prompt_tokens", 0),
+            "completion_tokens": usage.get("completion_tokens", 0), "usd": round(usd, 6)}
 
 
 @dataclass

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .. import analysis
-from .evaluation import SAMPLE_LABELS
+from .evaluation import sample_label
 from .markdown import table_lines
 from .record import Metrics
 from .run_figures import n_human
@@ -95,7 +95,7 @@ def _structure_md(m: Metrics) -> list[str]:
     v, sample = m.values, m.human_sample
     ag = v.agreement
     L = ["### Value structure", "",
-         f"Centered 10 x 10 value correlations of the simulated population vs {sample} ({SAMPLE_LABELS.get(sample, '')}, "
+         f"Centered 10 x 10 value correlations of the simulated population vs {sample} ({sample_label(sample)}, "
          f"n = {n_human(sample)}): Pearson r = {ci(ag.pearson_r, ag.pearson_low, ag.pearson_high, 3)} over "
          f"the 45 off-diagonal cells (CI: bootstrap over agents, for the r expected at this many agents; sampling "
          f"noise lowers r), Spearman rho = {fmt(ag.spearman_rho, 3)}, Mantel p = {fmt(ag.mantel_p, 4)} "
@@ -137,16 +137,17 @@ def items_md(m: Metrics) -> list[str]:
 def behaviour_md(m: Metrics) -> list[str]:
     b = m.behaviour
     L = ["## Attitudes and behaviour (ESS round 9 questions)", ""]
+    human = b.sample or "DE_ESS9"
     if b.items:
-        L += [f"Answer distributions vs DE_ESS9 (ESS codes; mean Jensen-Shannon distance "
+        L += [f"Answer distributions vs {human} (own codes; mean Jensen-Shannon distance "
               f"{fmt(b.items_summary.mean_jensen_shannon, 3)}):", ""]
         L += table_lines(b.items.frame(), ["item", "n", "sim_mean", "sim_low", "sim_high", "human_mean", "wasserstein",
                                            "jensen_shannon"])
         L += img(m, "behaviour_items")
     s = b.value_behaviour_summary
     if s is not None:
-        L += [f"Value x behaviour correlations (centered values measured in this run x ESS codes) vs DE_ESS9 "
-              f"(n = {n_human('DE_ESS9')}): cell-wise Pearson r = {fmt(s.pearson_r, 3)} over {int(s.n_cells or 0)} "
+        L += [f"Value x behaviour correlations (centered values measured in this run x answer codes) vs {human} "
+              f"(n = {n_human(human)}): cell-wise Pearson r = {fmt(s.pearson_r, 3)} over {int(s.n_cells or 0)} "
               f"cells; same sign in {fmt(s.sign_agreement, 1, True)}; {int(s.n_significant or 0)} cells differ "
               "significantly (Fisher z, BH q < .05). Mind the ESS code directions (e.g. rlgatnd 1 = every day).", "",
               ] + img(m, "value_behaviour")
@@ -203,7 +204,7 @@ def card_md(m: Metrics) -> list[str]:
          f"number of agents ({m.run.n_agents}) reaches by sampling alone (floor), how close two halves of the human "
          "sample are (ceiling) and naive baselines. `normalised` = (run - best naive baseline) / (floor - best "
          "naive baseline): 0 = no better than uniform or modal answers, 1 = as good as a perfect simulator of "
-         "this size. Definitions: docs/analysis.md, section 9.", ""]
+         "this size. Definitions: docs/analysis.md, section 10.", ""]
     L += _marginal_md(c.marginal) + _structural_md(c.structural) + _behavioural_md(c.behavioural)
     return L
 
@@ -285,6 +286,62 @@ def _behavioural_md(bh) -> list[str]:
                  f"{'inside' if g.human_inside_ci else 'outside'} the interval)" if hm is not None else "")
               + f"; {g.signs_as_expected} of {g.signs_tested} value correlations have the published sign.", ""]
     return L
+    return L
+
+
+def _section(title: str, section, body) -> list[str]:
+    """A section's title, then its body, or why it was not computed."""
+    if section.error:
+        return [f"## {title}", "", f"Not computed: {section.error}", ""]
+    return [f"## {title}", ""] + body(section)
+
+
+def subgroups_md(m: Metrics) -> list[str]:
+    return _section("Subgroups", m.subgroups, _subgroups)
+
+
+def individual_md(m: Metrics) -> list[str]:
+    return _section("Individual-level fidelity", m.individual, _individual)
+
+
+def _subgroups(g) -> list[str]:
+    L = [f"The agents are real respondents of {g.sample}; per subgroup ({', '.join(g.variables or [])}) the "
+          f"simulated figure next to the human subgroup's (weighted), where a group has at least {g.min_agents} "
+          f"agents and {g.min_respondents} respondents.", ""]
+    if g.means:
+        t = g.means.frame()
+        t["diff"] = t["sim_mean"] - t["human_mean"]
+        wide = t.pivot_table(index=["variable", "group", "sim_n", "human_n"], columns="value", values="diff",
+                             sort=False).reset_index()
+        L += ["### Value means", "", "Simulated minus human mean centered score per value (scale points; 0 = "
+              "the same), one row per subgroup. Every mean with its 95% interval is in metrics.json "
+              "(`subgroups.means`).", ""]
+        L += table_lines(wide, list(wide.columns))
+    if g.structure:
+        L += ["### Value structure", "", "Pearson r between the simulated and the human 10 x 10 centered value "
+              "correlations within each subgroup (45 cells):", ""]
+        L += table_lines(g.structure.frame(), ["variable", "group", "sim_n", "human_n", "structure_r"], 3)
+    if g.distributions:
+        t = g.distributions.frame()
+        t["abs_diff"] = (t["sim_mean"] - t["human_mean"]).abs()
+        per = t.groupby(["variable", "group"], sort=False).agg(
+            items=("item", "size"), sim_n=("sim_n", "max"), human_n=("human_n", "max"),
+            mean_abs_diff=("abs_diff", "mean"), jensen_shannon=("jensen_shannon", "mean")).reset_index()
+        L += ["### Answer distributions", "", "Per subgroup, over the items answered: mean |simulated - human mean "
+              "answer| and mean Jensen-Shannon distance of the answer distributions (per item in metrics.json, "
+              "`subgroups.distributions`).", ""]
+        L += table_lines(per, ["variable", "group", "items", "sim_n", "human_n", "mean_abs_diff", "jensen_shannon"], 3)
+    return L
+
+
+def _individual(d) -> list[str]:
+    L = [f"Each of {d.n_agents} agents against its own respondent, on the {len(d.items or [])} items both answered: "
+          "exact-answer accuracy, mean absolute error (share of each item's answer range) and the per-person "
+          "correlation across items, with 95% bootstrap intervals over agents. " + (d.baseline_note or ""), ""]
+    t = d.summary.frame()
+    for col in ("accuracy", "mae", "r"):
+        t[col] = [ci(e, lo, hi, 3) for e, lo, hi in zip(t[col], t[f"{col}_low"], t[f"{col}_high"])]
+    return L + table_lines(t, ["predictor", "n_agents", "accuracy", "mae", "r", "n_r"])
 
 
 def transform_md(m: Metrics) -> list[str]:

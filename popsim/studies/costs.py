@@ -117,15 +117,3 @@ def plan_lines(plans: list[RunPlan], price: tuple[float, float] | None) -> list[
     else:
         lines.append("cost: pass --price-per-mtok IN[,OUT] (dollars per million tokens) for it")
     return lines
-
-
-def run_cost(usage: dict | None, price: tuple[float, float] | None) -> dict | None:
-    """The run record's cost: the tokens the server reported (`usage`) at the price per million tokens."""
-    if not price:
-        return None
-    out: dict = {"price_per_mtok": {"prompt": price[0], "completion": price[1]}}
-    if not usage:
-        return {**out, "usd": None, "note": "the backend reported no token usage (a local model costs no tokens)"}
-    usd = (usage.get("prompt_tokens", 0) * price[0] + usage.get("completion_tokens", 0) * price[1]) / 1e6
-    return {**out, "prompt_tokens": usage.get("prompt_tokens", 0),
-            "completion_tokens": usage.get("completion_tokens", 0), "usd": round(usd, 6)}

@@ -73,7 +73,7 @@ def card_table(ms: dict[str, Metrics]) -> list[str]:
     from ..reporting.markdown import table_lines
 
     rows = [{"metric": k, **{arm: m.headline.as_dict().get(k) for arm, m in ms.items()}} for k in CARD_COLUMNS]
-    text = ("The answer distributions of the 21 items on the field's scales (docs/analysis.md section 9): the SimBench "
+    text = ("The answer distributions of the 21 items on the field's scales (docs/analysis.md section 10): the SimBench "
             "score (100 = the human shares, 0 = uniform answers), OpinionQA's 1 - W1/(K-1), total variation and "
             "Jensen-Shannon distance; `floor` = what a perfect simulator with this many agents scores by sampling "
             "alone, `ceiling` = two halves of the human sample scored against each other; `normalised` = 0 at the "

@@ -314,7 +314,7 @@ def summary_markdown(spec: dict, summary: pd.DataFrame, status: pd.DataFrame) ->
          "item / attitude item answer distributions from the human ones (0 = same); value_behaviour_r = cell-wise r "
          "of value x attitude correlations vs DE_ESS9; validity_mean = probability on valid options; "
          "manipulation_diff_expected = primed minus baseline on the primed value (scale points); simbench_score = "
-         "SimBench score of the answer distributions (100 = human shares, 0 = uniform; docs/analysis.md section 9), "
+         "SimBench score of the answer distributions (100 = human shares, 0 = uniform; docs/analysis.md section 10), "
          "simbench_normalised = 0 at the best naive baseline, 1 at a perfect simulator of the run's size; "
          "dispersion_ratio = SD of simulated / human answers (geometric mean over items).", ""]
     if spec.get("design", "grid") != "grid":  # one setting per design point: the response section below
