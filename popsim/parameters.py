@@ -287,6 +287,11 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
       none_ok=True, metavar="COL"),
     P("outcomes", "--outcome", "import", str, None, "a further numeric column to import as an outcome (repeat for "
       "several)", "the Outcomes", repeat=True, none_ok=True, metavar="COL"),
+    # ------------------------------------------------------------------ report
+    P("ppi_labelled", "--ppi-labelled", "report", int, None, "runs of real respondents (--strategy respondents): "
+      "how many respondents prediction-powered inference labels (default: a fifth of the distinct respondents, at "
+      "least 30; the normal interval needs 30, analysis.ppi.MIN_LABELLED)", "the PPI labelled respondents", low=30,
+      none_ok=True, metavar="N"),
     # ------------------------------------------------------------------ export
     P("format", "--format", "export", str, "simbench", "layout of the exported file (simbench: SimBench's results "
       "pickle, scored by its calculate_simbench_score.py)", "the Export format",

@@ -90,3 +90,79 @@ def test_a_game_has_no_distribution_scores_but_a_game_line(tmp_path):
     assert "### Marginal" in text and "Not computed: the run answered no item" in text and "Game: mean share" in text
     # the record round-trips: the card is typed and written back as it was read
     assert m.to_dict()["card"] == json.loads((r.path / "metrics.json").read_text())["card"]
+
+
+# ------------------------------------------------------------------------------------------ real respondents
+
+
+@pytest.fixture(scope="module")
+def people(tmp_path_factory):
+    """A test-made ESS-layout file (tests/microdata.py; no real microdata) imported as DEX, and respondents runs of
+    it: the reference policy (each agent answers as its person) and the scripted double (answers unrelated to the
+    person)."""
+    import microdata
+    from popsim import samples
+
+    root = tmp_path_factory.mktemp("people")
+    data = root / "popsim_data"
+    path = microdata.write(microdata.ess_frame(1200, seed=21), root / "dex.csv")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("POPSIM_DATA", str(data))
+        samples.import_sample(path, "DEX")
+        common = dict(scenario="ess_attitudes", population="DEX", strategy="respondents", n_agents=300, rng=4,
+                      progress=False, figures=False, cache_path=root / "c.sqlite")
+        ref = execute(root / "ref", policy="reference", **common)
+        hashed = execute(root / "hashed", backend="scripted", ppi_labelled=60, **common)
+    return data, ref.path, hashed.path
+
+
+@pytest.fixture
+def data_env(people, monkeypatch):
+    monkeypatch.setenv("POPSIM_DATA", str(people[0]))
+
+
+def test_respondents_card_split_half_individual_and_ppi(people, data_env):
+    _, ref_path, hashed_path = people
+    ref, hashed = Metrics.load(ref_path), Metrics.load(hashed_path)
+    scale = ref.card.marginal.scale.frame().set_index("metric")
+    assert scale["ceiling_method"].eq("split-half").all()  # the imported respondents, not the stand-in
+    assert ref.card.marginal.n_items == 35 and 0.8 < ref.headline.simbench_normalised < 1.2
+    # the agents answer as their persons: accuracy 1 against the persons, above both baselines
+    assert ref.card.individual.summary.frame().set_index("predictor").loc["agent", "accuracy"] == 1.0
+    assert ref.card.individual.accuracy_gain > 0.3 and ref.headline.individual_accuracy_gain > 0.3
+    p = ref.card.ppi
+    assert p.n_labelled == max(30, p.n_respondents // 5) and p.n_unlabelled_agents > 150
+    t = p.items.frame()
+    # perfect predictions: lam = var(Y) / ((1 + n/N) var(Yhat)) near 1 / (1 + n/N), the simulation fully used
+    assert len(t) == 35 and (t["lam"] > 0.5).all()
+    assert p.median_effective_n > 3 * p.n_labelled and p.ppi_coverage >= 0.85
+    # answers unrelated to the person (the scripted double): PPI++ ignores them, worth about the labelled alone
+    h = hashed.card.ppi
+    assert h.n_labelled == 60 and h.mean_lam < 0.15 and 0.9 < h.median_gain < 1.25
+    assert hashed.headline.ppi_gain == h.median_gain
+    text = (hashed_path / "report.md").read_text()
+    assert "### Prediction-powered inference" in text and "### Individual" in text and "split-half" in text
+
+
+def test_ppi_requests_that_cannot_be_met(people, data_env, runs, tmp_path, capsys):
+    from cli_run import run_cli
+
+    _, ref_path, _ = people
+    before = (ref_path / "metrics.json").read_text()
+    bad = [(["report", ref_path, "--ppi-labelled", "10"], "--ppi-labelled must be a whole number of at least 30"),
+           (["report", ref_path, "--ppi-labelled", "299"], "leaves no simulated population"),
+           (["report", runs[0].path, "--ppi-labelled", "40"], "needs agents that are real respondents"),
+           (["run", "ess21", "--population", "DEX", "--strategy", "empirical", "--ppi-labelled", "40", "--out",
+             tmp_path / "x"], "add --strategy respondents"),
+           (["run", "ess21", "--population", "DEX", "--strategy", "respondents", "--agents", "40", "--ppi-labelled",
+             "40", "--out", tmp_path / "x"], "leaves no simulated population among --agents 40"),
+           (["run", "ess21", "--population", "DE_ESS9", "--strategy", "respondents", "--agents", "100",
+             "--ppi-labelled", "40", "--out", tmp_path / "x"], "needs a sample with respondent-level data, and DE_ESS9 "
+                                                               "is shipped with aggregates only")]
+    for argv, message in bad:
+        code, out, err = run_cli(argv, capsys)
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("popsim: error:") and message in err, (argv, err)
+    assert (ref_path / "metrics.json").read_text() == before and not (tmp_path / "x").exists()
+    code, out, err = run_cli(["report", ref_path, "--ppi-labelled", "45"], capsys)
+    assert code == 0 and Metrics.load(ref_path).card.ppi.n_labelled == 45, err

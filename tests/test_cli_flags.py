@@ -80,7 +80,7 @@ TABLE: dict[str, set[str]] = {
             "--scenario-option", "--policy", "--style", "--variant", "--option-order", "--temperature", "--backend",
             "--model-path", "--base-url", "--model", "--api", "--chat-template", "--api-key-env", "--api-key-file",
             "--concurrency", "--batch-prompts", "--ray-workers", "--ray-address", "--seed", "--cache",
-            "--price-per-mtok", "--dry-run", "--out", "--overwrite", "--refresh", "--no-progress"},
+            "--price-per-mtok", "--dry-run", "--ppi-labelled", "--out", "--overwrite", "--refresh", "--no-progress"},
     "demo": {"--agents", "--population", "--strategy", "--no-dominant-share", "--female-share", "--accuracy-from", "--country", "--variant", "--option-order", "--temperature", "--backend",
              "--model-path", "--base-url", "--model", "--api", "--chat-template", "--api-key-env", "--api-key-file",
              "--concurrency", "--batch-prompts", "--ray-workers", "--ray-address", "--seed", "--cache", "--out",
@@ -91,7 +91,7 @@ TABLE: dict[str, set[str]] = {
     "sweep": {"study", "--out", "--workers", "--executor", "--address", "--price-per-mtok", "--dry-run",
               "--no-progress"},
     "prompts": {"action", "style", "--variant", "--prime"},
-    "report": {"run"},
+    "report": {"run", "--ppi-labelled"},
     "compare": {"runs", "--out"},
     "datasets": set(),
     "data": {"action"},
@@ -379,6 +379,19 @@ def test_data_flags(tmp_path, capsys):
     assert code == 0 and "lab.csv" in out and "sha256" in out
     code, out, _ = run_cli(["data", "remove", "LAB", "--data-dir", data], capsys)
     assert code == 0 and not (data / "samples" / "LAB").exists()
+
+
+def test_ppi_labelled_reaches_the_card(tmp_path, capsys):
+    import microdata
+
+    path = microdata.write(microdata.ess_frame(400, seed=5), tmp_path / "dex.csv")
+    assert run_cli(["data", "import", str(path), "--name", "DEX"], capsys)[0] == 0
+    out = tmp_path / "r"
+    d = invoke(["run", "ess21", "--population", "DEX", "--strategy", "respondents", "--agents", 120, "--policy",
+                "reference", "--ppi-labelled", 35, "--out", out, "--no-progress"], capsys, out)
+    assert json.loads((d.path / "metrics.json").read_text())["card"]["ppi"]["n_labelled"] == 35
+    invoke(["report", out, "--ppi-labelled", 40], capsys, out)
+    assert json.loads((out / "metrics.json").read_text())["card"]["ppi"]["n_labelled"] == 40
 
 
 def _free_port() -> int:

@@ -42,6 +42,7 @@ METRIC_KINDS: dict[str, str] = {
     "value_outcome_keep_sign": "proportion", "value_outcome_flipped": "proportion",
     "value_outcome_inside_ci": "proportion",
     "dispersion_ratio": "positive", "value_dispersion_ratio": "positive", "profile_spread_ratio": "positive",
+    "individual_accuracy_gain": "unbounded", "ppi_effective_n": "positive", "ppi_gain": "positive",
 }
 BOOTSTRAP_METHODS = ("percentile", "BCa", "expected")
 #: BCa's jackknife evaluates the statistic n times (quadratic for a mean); above this many agents in a

@@ -29,6 +29,11 @@ def cmd_report(args) -> int:
     from ..reporting.report import build_report
 
     path = Path(args.run)
+    n = settings(args, ("report",)).get("ppi_labelled")
+    for marker, kind in (("replicate.json", "replication"), ("study.json", "study")):
+        if n is not None and (path / marker).exists():
+            raise PopsimError(f"--ppi-labelled applies to one run folder, and {path} holds a {kind}; pass one of its "
+                              "runs (runs/NAME) instead")
     if (path / "replicate.json").exists():
         from ..studies.replicate import rebuild
 
@@ -39,7 +44,7 @@ def cmd_report(args) -> int:
 
         print(f"summary: {rebuild_sweep(path)}")
         return 0
-    build_report(path)
+    build_report(path, ppi_labelled=n)
     print(f"report: {path / 'report.md'}")
     return 0
 
@@ -93,6 +98,7 @@ def register(sub) -> None:
     rp = sub.add_parser("report", help="rebuild report.md, metrics.json and figures from a run folder (or a sweep or "
                                        "replicate folder)")
     rp.add_argument("run")
+    add_group(rp, "report")
     rp.set_defaults(func=cmd_report)
 
     c = sub.add_parser("compare", help="side-by-side table of the headline metrics of runs")

@@ -33,7 +33,7 @@ GROUP_TITLES = {"population": "population", "network": "network", "scenario": "s
                 "data": "where samples are stored", "import": "reading the file",
                 "prompts": "answering (policy and prompts)", "backend": "backend (where answers come from)",
                 "run": "run", "cost": "cost (what --dry-run prints; the run record)", "sweep": "executing the runs",
-                "replicate": "the replication", "export": "export",
+                "replicate": "the replication", "report": "report", "export": "export",
                 "page": "serving the page"}
 
 

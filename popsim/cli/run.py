@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import PopsimError
 from .options import add_group, add_run_flags, key_value, model_kwargs, settings
 
-RUN_GROUPS = ("population", "network", "scenario", "prompts", "backend", "run", "cost")
+RUN_GROUPS = ("population", "network", "scenario", "prompts", "backend", "run", "cost", "report")
 #: the demo runs the ESS-21 (no network, no scenario choice) under its own three arms (no style or policy), and
 #: compares every agent with its synthetic human twin (custom profiles have none)
 DEMO_GROUPS = ("population", "prompts", "backend", "run")
@@ -20,6 +20,7 @@ def cmd_run(args) -> int:
     scenario_options = dict(args.scenario_option)
     if s.get("rounds") is not None:
         scenario_options["rounds"] = s["rounds"]
+    check_ppi_request(s)
     if args.dry_run:
         from ..studies.costs import plan_lines, plan_run
 
@@ -29,13 +30,36 @@ def cmd_run(args) -> int:
         print("\n".join(plan_lines([plan], s.get("price_per_mtok"))))
         return 0
     res = execute(args.out, scenario=s["scenario"], overwrite=args.overwrite, scenario_options=scenario_options,
-                  price_per_mtok=s.get("price_per_mtok"), **kwargs)
+                  price_per_mtok=s.get("price_per_mtok"), ppi_labelled=s.get("ppi_labelled"), **kwargs)
     eng = res.config.get("engine") or {}
     if eng:
         print(f"model calls: {eng['calls']}, cache hits: {eng['hits']}, distinct asks: {eng['unique']}, "
               f"failed: {eng['failed']}")
     print(f"report: {res.report}")
     return 0
+
+
+def check_ppi_request(s: dict) -> None:
+    """--ppi-labelled needs agents that are real respondents and leaves some agents unlabelled (before anything
+    runs; the population itself is checked by the model: a shipped sample has no respondents)."""
+    n = s.get("ppi_labelled")
+    if n is None:
+        return
+    if s.get("strategy") != "respondents":
+        raise PopsimError(f"--ppi-labelled needs agents that are real respondents, and --strategy is {s.get('strategy')}; "
+                          "add --strategy respondents with a sample that has respondent-level data (popsim data "
+                          "import FILE --name NAME)")
+    from ..population import parse_population
+    from ..samples import load_sample
+
+    sample = parse_population(s["population"])[1]
+    if not load_sample(sample).has_respondents:
+        raise PopsimError(f"--ppi-labelled needs a sample with respondent-level data, and {sample} is shipped with "
+                          "aggregates only; import your survey (popsim data import FILE --name NAME) and pass "
+                          "--population NAME")
+    if n >= s["n_agents"]:
+        raise PopsimError(f"--ppi-labelled {n} leaves no simulated population among --agents {s['n_agents']}; label "
+                          f"fewer respondents than agents (e.g. a fifth: {max(30, s['n_agents'] // 5)})")
 
 
 def cmd_demo(args) -> int:
@@ -70,6 +94,7 @@ def register(sub) -> None:
     g.add_argument("--dry-run", action="store_true", help="print the distinct asks after dedupe and cache, their "
                                                            "prompt tokens and (with --price-per-mtok) the cost; ask "
                                                            "nothing, write nothing")
+    add_group(r, "report")
     add_run_flags(r)
     r.set_defaults(func=cmd_run)
 

@@ -189,7 +189,7 @@ def FidelityView(snap: Snapshot):
     if m is None or m.card is None:
         solara.Info("The fidelity card appears with the run's evaluation (after a round).")
         return
-    from ..reporting.sections import card_md
+    from ..reporting.card_sections import card_md
 
     md("\n".join(card_md(m)[2:]))  # the report's card section, without its heading
 

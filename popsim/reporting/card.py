@@ -22,47 +22,72 @@ import pandas as pd
 
 from .. import analysis, datasets
 from ..errors import PopsimError
-from ..instruments import load_instrument
 from .run_folder import Run
 
-VALUE_DATASET, ATTITUDE_DATASET = "ess21", "ess_attitudes"
+ATTITUDE_DATASET = "ess_attitudes"
+
+
+def outcome_sample(sample: str) -> str:
+    """The human sample outcomes are compared with: the run's own when it holds outcomes, else DE_ESS9."""
+    return sample if datasets.outcome_items(sample) else "DE_ESS9"
 
 
 @lru_cache(maxsize=8)
 def human_item_n(sample: str) -> dict[str, int]:
-    """Respondents per item: ESS-21 items of `sample` (item_stats), ESS attitude items of DE_ESS9 (the
-    diagonal of the joint correlation table)."""
+    """Respondents per item: the value items of `sample` (item_stats), the outcomes of `outcome_sample(sample)`
+    (the diagonal of its joint correlation table)."""
     out = {r.item: int(r.n) for r in datasets.item_stats(sample).itertuples()}
-    j = datasets.joint_item_correlations()
-    diag = j[j["var_a"] == j["var_b"]]
-    ess = set(load_instrument("ess21").item_ids)
-    out.update({r.var_a: int(r.n) for r in diag.itertuples() if r.var_a not in ess})
+    j = datasets.joint_item_correlations(outcome_sample(sample))
+    out.update({r.var_a: int(r.n) for r in j[j["var_a"] == j["var_b"]].itertuples() if r.var_a not in out})
     return out
+
+
+def sample_instrument(sample: str) -> str:
+    """The value instrument a human sample's tables are scored on (ess21 for the shipped samples)."""
+    from ..samples import load_sample
+
+    return load_sample(sample).instrument
 
 
 def scored_items(run: Run, sample: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     """The run's answers to items with human shares, the human shares and each item's dataset.
 
-    ESS-21 value items are compared with `sample`; the ESS round 9 attitude items with DE_ESS9.
+    Value items are compared with `sample` (dataset: its instrument, e.g. ess21), the outcome items the scenario
+    asks (the ESS round 9 questions) with `outcome_sample(sample)` (dataset ess_attitudes).
     """
-    ess = list(load_instrument("ess21").item_ids)
     beh = list(run.config.get("scenario", {}).get("behaviour_items") or [])
     a = run.answers
-    value_items = [i for i in ess if i in set(a["item"])]
-    beh_items = [i for i in beh if i in set(a["item"])]
+    asked = set(a["item"])
+    v = analysis.value_item_shares(sample)
+    value_items = [i for i in dict.fromkeys(v["item"]) if i in asked]
+    beh_items = [i for i in beh if i in asked]
     shares, names = [], {}
     if value_items:
-        v = analysis.value_item_shares(sample)
         shares.append(v[v["item"].isin(value_items)])
-        names.update({i: VALUE_DATASET for i in value_items})
+        names.update({i: sample_instrument(sample) for i in value_items})
     if beh_items:
-        b = analysis.attitude_item_shares("DE_ESS9")
+        b = analysis.attitude_item_shares(outcome_sample(sample))
         shares.append(b[b["item"].isin(beh_items)])
-        names.update({i: ATTITUDE_DATASET for i in beh_items})
+        names.update({i: ATTITUDE_DATASET for i in beh_items if i in set(b["item"])})
     if not names:
         return a.iloc[0:0], pd.DataFrame(columns=["item", "answer", "share"]), {}
     answers = a.loc[a["item"].isin(list(names)), ["agent", "item", "answer"]]
     return answers, pd.concat(shares, ignore_index=True), names
+
+
+def respondent_answers(sample: str, items: list[str]) -> tuple[pd.DataFrame, pd.Series] | None:
+    """The respondents of an imported sample (wide: one row per respondent, the `items`) and their weights, for
+    the split-half ceiling; None for a shipped sample (aggregates only) or when the respondents lack an item
+    (outcomes compared with another sample)."""
+    from ..samples import load_sample
+
+    s = load_sample(sample)
+    if not s.has_respondents:
+        return None
+    people = s.respondents().set_index("respondent")
+    if not set(items) <= set(people.columns):
+        return None
+    return people[items], people["weight"]
 
 
 def twin_answers(run: Run, items: list[str]) -> pd.DataFrame | None:
@@ -86,17 +111,20 @@ def marginal(run: Run, sample: str, *, n_boot: int, seed: int, n_draws: int = 20
         return {"error": "every answer of the scored items is missing; rerun the run (see its answers' errors)"}
     n_h = human_item_n(sample)
     twins = twin_answers(run, list(names)) if run.config.get("identity", {}).get("policy") == "llm" else None
-    scale = analysis.fidelity_scale(answers, human, human_n=n_h, datasets=names, twins=twins, n_draws=n_draws, seed=seed)
+    people = respondent_answers(sample, list(names))
+    resp, weights = people if people is not None else (None, None)
+    scale = analysis.fidelity_scale(answers, human, human_n=n_h, datasets=names, twins=twins, respondents=resp,
+                                    weights=weights, n_draws=n_draws, seed=seed)
     items = analysis.distribution_scores(answers, human, datasets=names)
     disp = analysis.dispersion_items(answers, human, human_n=n_h, n_boot=n_boot, seed=seed)
     out = {"scale": scale.to_dict("records"), "items": items.merge(disp, on=["item", "n"]).to_dict("records"),
            "datasets": sorted(set(names.values())), "n_items": int(len(items)),
            "simbench_by_dataset": items.groupby("dataset")["simbench"].mean().to_dict(),
            "dispersion_items": analysis.dispersion_summary(disp)}
-    if run.scores is not None and run.config.get("scenario", {}).get("instrument") == "ess21":
+    if run.scores is not None and run.config.get("scenario", {}).get("instrument") == sample_instrument(sample):
         cen = run.centered("sampled").dropna()
         stats = datasets.value_stats(sample)
-        n_scored = int(datasets.sample_sizes().set_index("sample").loc[sample, "n_scored"])
+        n_scored = int(datasets.sample_sizes(sample)["n_scored"].iloc[0])
         if len(cen) >= 3:
             dv = analysis.dispersion_values(cen, stats, human_n=n_scored, n_boot=n_boot, seed=seed)
             out["values"] = dv.to_dict("records")
@@ -165,13 +193,38 @@ def structural(m: dict, sample: str, twins: pd.DataFrame | None = None) -> dict:
     return {"sample": ag.get("sample"), "table": rows}
 
 
+def individual(m: dict) -> dict | None:
+    """The card's individual part, from the evaluation's individual-level fidelity (`people.individual_section`):
+    the agents' accuracy, error and per-person correlation next to the two baselines, and how far the agents'
+    accuracy is above the better baseline."""
+    ind = m.get("individual")
+    if not ind:
+        return None
+    if ind.get("error"):
+        return {"error": ind["error"]}
+    t = pd.DataFrame(ind["summary"]).set_index("predictor")
+    base = t.drop(index="agent")
+    best = base["accuracy"].idxmax()
+    return {"n_agents": ind.get("n_agents"), "n_items": len(ind.get("items") or []),
+            "summary": t[["accuracy", "mae", "r"]].reset_index().to_dict("records"), "best_baseline": best,
+            "accuracy_gain": float(t.loc["agent", "accuracy"] - base.loc[best, "accuracy"])}
+
+
 def fidelity_card(run: Run, m: dict, sample: str, *, twins: pd.DataFrame | None = None, n_boot: int = 500,
-                  seed: int = 0) -> dict:
-    """The card's sections (marginal, structural, behavioural) as plain JSON values for metrics.json.
-    `twins`: the centered values of the run's reference twins (LLM runs), for the size-matched baselines."""
+                  seed: int = 0, ppi_labelled: int | None = None) -> dict:
+    """The card's sections (marginal, structural, behavioural; for agents that are real respondents, individual
+    and prediction-powered inference) as plain JSON values for metrics.json. `twins`: the centered values of the
+    run's reference twins (LLM runs), for the size-matched baselines; `ppi_labelled`: how many respondents PPI
+    labels (default: `ppi_section`'s)."""
     twins = twins if run.config.get("identity", {}).get("policy") == "llm" else None
-    return _plain({"marginal": marginal(run, sample, n_boot=n_boot, seed=seed),
-                   "structural": structural(m, sample, twins), "behavioural": behavioural(m, run, twins)})
+    card = {"marginal": marginal(run, sample, n_boot=n_boot, seed=seed), "structural": structural(m, sample, twins),
+            "behavioural": behavioural(m, run, twins), "individual": individual(m)}
+    if "respondent" in run.agents.columns:
+        try:
+            card["ppi"] = ppi_section(run, sample, n_labelled=ppi_labelled, seed=seed)
+        except PopsimError as exc:
+            card["ppi"] = {"error": str(exc)}
+    return _plain(card)
 
 
 def _plain(x):
@@ -206,37 +259,64 @@ def card_headline(card: dict) -> dict:
     out["value_outcome_keep_sign"] = sg.get("share_keep_sign")
     out["value_outcome_flipped"] = sg.get("share_flipped")
     out["value_outcome_inside_ci"] = sg.get("share_inside_ci")
+    out["individual_accuracy_gain"] = (card.get("individual") or {}).get("accuracy_gain")
+    ppi = card.get("ppi") or {}
+    out["ppi_effective_n"], out["ppi_gain"] = ppi.get("median_effective_n"), ppi.get("median_gain")
     return out
 
 
-def ppi_section(run: Run, *, n_labelled: int | None = None, level: float = 0.95, seed: int = 0) -> dict:
-    """Prediction-powered inference of each item's human mean from a run whose agents are real respondents.
-
-    `n_labelled` distinct respondents (seeded draw; default a fifth of the distinct respondents, at least
-    `analysis.ppi.MIN_LABELLED`) are the labelled set: their real answers (responses.parquet) and their agents'
-    simulated answers; the agents of every other respondent are the simulated population. The items are those
-    the run asked that the respondents answered. Raises a `PopsimError` when the run has no respondents or the
-    request cannot be met (see `check_ppi_request`).
-    """
+def check_ppi_request(run: Run, n_labelled: int | None) -> int:
+    """The number of respondents PPI labels in `run` (default: a fifth of the distinct respondents, at least
+    `MIN_LABELLED`), or a `PopsimError` naming what is missing and the fix: a run whose agents are not real
+    respondents, too few labelled respondents, or so many that no simulated population is left."""
     from ..analysis.ppi import MIN_LABELLED
 
     agents = run.agents
     if "respondent" not in agents.columns or run.responses is None or agents["respondent"].isna().all():
-        raise PopsimError(f"run {run.path} has no agents that are real respondents (PPI needs their real answers): "
-                          "run --strategy respondents on an imported sample (popsim data import)")
+        pop = run.config.get("identity", {}).get("population")
+        raise PopsimError(f"--ppi-labelled needs agents that are real respondents, and run {run.path} has none "
+                          f"(population {pop}, strategy {run.config.get('identity', {}).get('strategy')}); run "
+                          "--strategy respondents on a sample with respondent-level data (popsim data import FILE "
+                          "--name NAME): the shipped samples hold aggregates only")
+    n_people = int(agents["respondent"].nunique())
+    n = max(MIN_LABELLED, n_people // 5) if n_labelled is None else int(n_labelled)
+    if n < MIN_LABELLED:
+        raise PopsimError(f"--ppi-labelled {n} is too few: PPI's normal interval needs at least {MIN_LABELLED} "
+                          f"labelled respondents; give {MIN_LABELLED} or more")
+    if n >= n_people:
+        raise PopsimError(f"--ppi-labelled {n} leaves no simulated population: run {run.path} has {n_people} distinct "
+                          f"respondents; label fewer (e.g. {max(MIN_LABELLED, n_people // 5)}), or run more agents "
+                          f"(at least {2 * MIN_LABELLED})")
+    return n
+
+
+def sample_means(sample: str, items: list[str]) -> dict[str, float]:
+    """Each item's (weighted) mean answer over the whole human sample: value items from its item statistics,
+    outcomes from its answer shares."""
+    out = datasets.item_stats(sample).set_index("item")["mean"].to_dict()
+    b = datasets.behavior_distributions(sample)
+    if len(b):
+        out.update((b.assign(x=b["code"] * b["share"]).groupby("item")["x"].sum()
+                    / b.groupby("item")["share"].sum()).to_dict())
+    return {i: float(out[i]) for i in items if i in out}
+
+
+def ppi_section(run: Run, sample: str, *, n_labelled: int | None = None, level: float = 0.95, seed: int = 0) -> dict:
+    """Prediction-powered inference of each item's human mean from a run whose agents are real respondents.
+
+    `n_labelled` distinct respondents (a seeded draw; `check_ppi_request`) are the labelled set: their real
+    answers (responses.parquet) and their agents' simulated answers; the agents of every other respondent are
+    the simulated population. Items: those the run asked that at least `MIN_LABELLED` labelled respondents
+    answered. For comparison, `sample_mean`: the item's weighted mean over the whole human sample (what the
+    agents, a weighted bootstrap of its respondents, estimate), and `covered`: whether each interval holds it.
+    """
+    from ..analysis.ppi import MIN_LABELLED
+
+    n_labelled = check_ppi_request(run, n_labelled)
+    agents = run.agents
     people = agents.drop_duplicates("respondent")
-    n_people = len(people)
-    if n_labelled is None:
-        n_labelled = max(MIN_LABELLED, n_people // 5)
-    if n_labelled < MIN_LABELLED:
-        raise PopsimError(f"{n_labelled} labelled respondents are too few: PPI's normal interval needs at least "
-                          f"{MIN_LABELLED}; label more respondents")
-    if n_labelled >= n_people:
-        raise PopsimError(f"the run has {n_people} distinct respondents, so {n_labelled} labelled ones leave no simulated "
-                          f"population; label fewer than {n_people}, or run more agents (at least "
-                          f"{2 * MIN_LABELLED} for the default)")
-    gen = np.random.default_rng(seed)
-    chosen = set(people["respondent"].to_numpy()[gen.choice(n_people, n_labelled, replace=False)])
+    gen = np.random.default_rng([seed, 14])
+    chosen = set(people["respondent"].to_numpy()[gen.choice(len(people), n_labelled, replace=False)])
     lab_agents = people.loc[people["respondent"].isin(chosen), ["agent", "respondent"]]
     unl_agents = agents.loc[~agents["respondent"].isin(chosen), "agent"]
     answers = run.answers[["agent", "item", "answer"]]
@@ -249,10 +329,16 @@ def ppi_section(run: Run, *, n_labelled: int | None = None, level: float = 0.95,
     counts = labelled.groupby("item").size().reindex(items, fill_value=0)
     skipped = [i for i in items if counts[i] < MIN_LABELLED]  # too many labelled respondents without an answer
     labelled = labelled[~labelled["item"].isin(skipped)]
-    unlabelled = answers[answers["agent"].isin(unl_agents)]
     if labelled.empty:
         raise PopsimError(f"no item has {MIN_LABELLED} labelled respondents with an answer; label more respondents")
-    table = analysis.ppi_item_means(labelled[["respondent", "item", "human", "sim"]], unlabelled, level=level)
-    return {"skipped_items": skipped, "n_labelled": int(n_labelled), "n_respondents": int(n_people), "n_unlabelled_agents": int(len(unl_agents)),
-            "items": table.to_dict("records"), "median_effective_n": float(table["effective_n"].median()),
-            "median_gain": float(table["gain"].median()), "mean_lam": float(table["lam"].mean())}
+    table = analysis.ppi_item_means(labelled[["respondent", "item", "human", "sim"]],
+                                    answers[answers["agent"].isin(unl_agents)], level=level)
+    table["sample_mean"] = table["item"].map(sample_means(sample, list(table["item"])))
+    table["ppi_covered"] = (table["ppi_low"] <= table["sample_mean"]) & (table["sample_mean"] <= table["ppi_high"])
+    table["classical_covered"] = ((table["classical_low"] <= table["sample_mean"])
+                                  & (table["sample_mean"] <= table["classical_high"]))
+    return {"n_labelled": int(n_labelled), "n_respondents": int(len(people)), "n_unlabelled_agents": int(len(unl_agents)),
+            "level": level, "skipped_items": skipped, "items": table.to_dict("records"),
+            "median_effective_n": float(table["effective_n"].median()), "median_gain": float(table["gain"].median()),
+            "mean_lam": float(table["lam"].mean()), "ppi_coverage": float(table["ppi_covered"].mean()),
+            "classical_coverage": float(table["classical_covered"].mean())}

@@ -96,10 +96,42 @@ class Behavioural(Section):
 
 
 @dataclass(kw_only=True)
+class IndividualCard(Section):
+    """Agents against their own respondents (from the record's `individual` section): accuracy, error and
+    per-person r of the agents and of the two baselines; the agents' accuracy above the better baseline."""
+
+    n_agents: int | None = None
+    n_items: int | None = None
+    summary: Rows | None = None  # predictor, accuracy, mae, r
+    best_baseline: str | None = None
+    accuracy_gain: float | None = None
+    error: str | None = None
+
+
+@dataclass(kw_only=True)
+class Ppi(Section):
+    """Prediction-powered inference of each item's human mean (labelled real respondents + the simulated rest)."""
+
+    n_labelled: int | None = None
+    n_respondents: int | None = None
+    n_unlabelled_agents: int | None = None
+    level: float | None = None
+    skipped_items: list | None = None
+    items: Rows | None = None  # item, ppi_mean/low/high/se, lam, classical_*, effective_n, gain, sample_mean, ...
+    median_effective_n: float | None = None
+    median_gain: float | None = None
+    mean_lam: float | None = None
+    ppi_coverage: float | None = None
+    classical_coverage: float | None = None
+    error: str | None = None
+
+
+@dataclass(kw_only=True)
 class Card(Section):
     """The fidelity card of a run (docs/analysis.md, section 10)."""
 
     marginal: Marginal | None = None
     structural: Structural | None = None
     behavioural: Behavioural | None = None
-    individual: dict | None = None
+    individual: IndividualCard | None = None
+    ppi: Ppi | None = None

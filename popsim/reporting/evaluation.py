@@ -16,7 +16,7 @@ from .. import analysis, datasets
 from ..errors import PopsimError
 from ..instruments import load_instrument, score
 from ..population import parse_population
-from .card import card_headline, fidelity_card
+from .card import card_headline, fidelity_card, outcome_sample
 from .people import people_sections
 from .record import SCHEMA
 from .run_folder import Run
@@ -73,7 +73,7 @@ def human_randall(sample: str) -> dict:
     return analysis.randall(datasets.value_correlation_matrix(sample, "centered"), n_perm=2000, seed=0)
 
 
-def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -> dict:
+def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0, ppi_labelled: int | None = None) -> dict:
     ident = run.config.get("identity", {})
     sample = parse_population(ident.get("population", "DE_ESS9"))[1]
     m: dict = {"schema": SCHEMA, "run": {**ident, "n_agents": int(len(run.agents)), "backend_detail": run.config.get("backend", {}),
@@ -97,7 +97,8 @@ def evaluate(run: Run, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0) -
     m.update(people_sections(run, sample, n_boot, seed))  # agents that are real respondents
     if (run.config.get("population") or {}).get("transform"):
         m["transform"] = run.config["population"]["transform"]
-    m["card"] = fidelity_card(run, m, sample, twins=twin_centered(run), n_boot=n_boot, seed=seed)
+    m["card"] = fidelity_card(run, m, sample, twins=twin_centered(run), n_boot=n_boot, seed=seed,
+                              ppi_labelled=ppi_labelled)
     m["headline"] = headline(m)
     m["intervals"] = interval_methods(n_boot)
     if "individual" in m:
@@ -284,12 +285,6 @@ def twin_centered(run: Run) -> pd.DataFrame | None:
 
 
 # ------------------------------------------------------------------------------------------ behaviour
-
-
-def outcome_sample(sample: str) -> str:
-    """The human sample the outcomes are compared with: the run's own when its tables hold outcomes (DE_ESS9, an
-    imported sample with outcomes), else DE_ESS9 (the only shipped sample with the ESS round 9 questions)."""
-    return sample if datasets.outcome_items(sample) else "DE_ESS9"
 
 
 def _behaviour_section(run: Run, items: list[str], n_boot: int, seed: int, sample: str = "DE_ESS9") -> dict:

@@ -317,6 +317,9 @@ class Headline(Section):
     value_outcome_keep_sign: float | None = None
     value_outcome_flipped: float | None = None
     value_outcome_inside_ci: float | None = None
+    individual_accuracy_gain: float | None = None
+    ppi_effective_n: float | None = None
+    ppi_gain: float | None = None
 
     def as_dict(self) -> dict:
         """Every headline metric by name (None included), in the declared order."""

@@ -17,8 +17,9 @@ from .markdown import table_lines
 from .record import Metrics
 from .run_figures import make_figures, n_human
 from .run_folder import Run, load_run
-from .sections import (answers_md, behaviour_md, card_md, ci, fmt, game_md, individual_md,  # noqa: F401 (fmt,
-                       items_md, statements_md, subgroups_md, transform_md, values_md)  # ci: the report's formats)
+from .card_sections import card_md
+from .sections import (answers_md, behaviour_md, ci, fmt, game_md, individual_md, items_md,  # noqa: F401 (fmt, ci:
+                       statements_md, subgroups_md, transform_md, values_md)                 # the report's formats)
 
 #: verdict thresholds on the noise-free prime effect (expected answers, centered scale points)
 STEERABLE_DIFF = 0.2
@@ -26,15 +27,22 @@ WEAK_DIFF = 0.05
 
 
 def build_report(path: str | Path, *, n_boot: int = 500, n_perm: int = 999, seed: int = 0,
-                 figures: bool = True) -> Metrics:
+                 figures: bool = True, ppi_labelled: int | None = None) -> Metrics:
     """Evaluate the run folder and write metrics.json, report.md and (unless `figures=False`, as sweeps do
-    to save time; `popsim report RUN` adds them later) the figures. Returns the typed record."""
+    to save time; `popsim report RUN` adds them later) the figures. Returns the typed record. `ppi_labelled`: how
+    many real respondents prediction-powered inference labels (runs whose agents are respondents; checked before
+    anything is written)."""
     path = Path(path)
     run = load_run(path)
     if figures and (path / "figures").exists() and not (path / "figures").is_dir():
         raise PopsimError(f"{path / 'figures'} is a file, not the run's figures folder; move it away and run "
                           f"popsim report {path} again")
-    m = Metrics.of(evaluate(run, n_boot=n_boot, n_perm=n_perm, seed=seed), str(path / "metrics.json"))
+    if ppi_labelled is not None:
+        from .card import check_ppi_request
+
+        check_ppi_request(run, ppi_labelled)
+    m = Metrics.of(evaluate(run, n_boot=n_boot, n_perm=n_perm, seed=seed, ppi_labelled=ppi_labelled),
+                   str(path / "metrics.json"))
     figs = make_figures(run, m, path / "figures") if figures else {}
     m.figures = {k: str(v.relative_to(path)) for k, v in figs.items()}
     m.save(path)

@@ -164,8 +164,9 @@ def execute(out: str | Path, *, scenario: str = "ess21", backend: str = "embedde
             backend_options: dict | None = None, cache_path: Any = None, refresh: bool = False,
             overwrite: bool = False, progress: bool = True, report: bool = True, figures: bool = True,
             engine: Any = None, price_per_mtok: tuple[float, float] | None = None,
-            **model_kwargs) -> RunResult:
-    """Run a scenario on a population and write the run folder. Returns the folder and its metrics."""
+            ppi_labelled: int | None = None, **model_kwargs) -> RunResult:
+    """Run a scenario on a population and write the run folder. Returns the folder and its metrics.
+    `ppi_labelled`: the report's prediction-powered inference labels this many respondents (`build_report`)."""
     from ..model import PopulationModel
 
     out = Path(out)
@@ -189,7 +190,7 @@ def execute(out: str | Path, *, scenario: str = "ess21", backend: str = "embedde
     if report:
         from .report import build_report
 
-        result.metrics = build_report(out, figures=figures)
+        result.metrics = build_report(out, figures=figures, ppi_labelled=ppi_labelled)
     return result
 
 
