@@ -21,7 +21,11 @@ def card_md(m: Metrics) -> list[str]:
          "sample are (ceiling) and naive baselines. `normalised` = (run - best naive baseline) / (floor - best "
          "naive baseline): 0 = no better than uniform or modal answers, 1 = as good as a perfect simulator of "
          "this size. Definitions: docs/analysis.md, section 10.", ""]
-    L += _marginal_md(c.marginal) + _structural_md(c.structural) + _behavioural_md(c.behavioural)
+    twins = ("the agents' own respondents (their real answers)" if m.run.strategy == "respondents"
+             else "the run's reference twins (a human-like population of this size)")
+    if c.marginal is not None and c.marginal.scale and m.run.policy == "llm":
+        L += [f"`twins`: {twins}, scored the same way.", ""]
+    L += _marginal_md(c.marginal) + _structural_md(c.structural, twins) + _behavioural_md(c.behavioural, twins)
     return L + _individual_card_md(c.individual) + _ppi_md(c.ppi)
 
 
@@ -98,7 +102,7 @@ def _marginal_md(mg) -> list[str]:
     return L
 
 
-def _structural_md(st) -> list[str]:
+def _structural_md(st, twins: str) -> list[str]:
     if st is None or (st.table is None and not st.error):
         return []
     L = ["### Structural: value structure", ""]
@@ -107,13 +111,12 @@ def _structural_md(st) -> list[str]:
     t = st.table.frame()
     L += [f"Centered value correlations vs {st.sample}; `human_min`/`human_max` = the same statistic between the human "
           "samples (the noise ceiling; for RANDALL the human sample's own index)"
-          + ("; `twins` = the run's reference twins (a human-like population of this size)" if "twins" in t and
-             t["twins"].notna().any() else "") + ".", ""]
+          + (f"; `twins` = {twins}" if "twins" in t and t["twins"].notna().any() else "") + ".", ""]
     return L + table_lines(t, ["metric", "run"] + (["twins"] if "twins" in t and t["twins"].notna().any() else [])
                            + ["human_min", "human_max"], 3)
 
 
-def _behavioural_md(bh) -> list[str]:
+def _behavioural_md(bh, twins: str) -> list[str]:
     if bh is None or (bh.signs is None and bh.game is None and not bh.signs_error):
         return []
     L = ["### Behavioural", ""]
@@ -124,7 +127,7 @@ def _behavioural_md(bh) -> list[str]:
               f"95% interval (Fisher z, human n) excludes 0, {fmt(sg.share_keep_sign_nonzero, 1, True)} keep it and "
               f"{fmt(sg.share_flipped, 1, True)} flip it; {fmt(sg.share_inside_ci, 1, True)} of the simulated "
               "correlations lie inside the human interval."
-              + (f" The run's reference twins (same agents, human-like answers): {fmt(bh.twin_signs.share_keep_sign, 1, True)}"
+              + (f" {twins[0].upper() + twins[1:]}: {fmt(bh.twin_signs.share_keep_sign, 1, True)}"
                  f" keep the sign, {fmt(bh.twin_signs.share_flipped, 1, True)} flip, "
                  f"{fmt(bh.twin_signs.share_inside_ci, 1, True)} inside." if bh.twin_signs is not None else ""), ""]
     elif bh.signs_error:
