@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 
 from .. import analysis, datasets
+from ..analysis.ppi import MIN_LABELLED
 from ..errors import PopsimError
+from ..samples import load_sample
 from .run_folder import Run
 
 ATTITUDE_DATASET = "ess_attitudes"
@@ -44,8 +46,6 @@ def human_item_n(sample: str) -> dict[str, int]:
 
 def sample_instrument(sample: str) -> str:
     """The value instrument a human sample's tables are scored on (ess21 for the shipped samples)."""
-    from ..samples import load_sample
-
     return load_sample(sample).instrument
 
 
@@ -79,8 +79,6 @@ def respondent_answers(sample: str, items: list[str]) -> tuple[pd.DataFrame, pd.
     """The respondents of an imported sample (wide: one row per respondent, the `items`) and their weights, for
     the split-half ceiling; None for a shipped sample (aggregates only) or when the respondents lack an item
     (outcomes compared with another sample)."""
-    from ..samples import load_sample
-
     s = load_sample(sample)
     if not s.has_respondents:
         return None
@@ -269,8 +267,6 @@ def check_ppi_request(run: Run, n_labelled: int | None) -> int:
     """The number of respondents PPI labels in `run` (default: a fifth of the distinct respondents, at least
     `MIN_LABELLED`), or a `PopsimError` naming what is missing and the fix: a run whose agents are not real
     respondents, too few labelled respondents, or so many that no simulated population is left."""
-    from ..analysis.ppi import MIN_LABELLED
-
     agents = run.agents
     if "respondent" not in agents.columns or run.responses is None or agents["respondent"].isna().all():
         pop = run.config.get("identity", {}).get("population")
@@ -310,8 +306,6 @@ def ppi_section(run: Run, sample: str, *, n_labelled: int | None = None, level: 
     answered. For comparison, `sample_mean`: the item's weighted mean over the whole human sample (what the
     agents, a weighted bootstrap of its respondents, estimate), and `covered`: whether each interval holds it.
     """
-    from ..analysis.ppi import MIN_LABELLED
-
     n_labelled = check_ppi_request(run, n_labelled)
     agents = run.agents
     people = agents.drop_duplicates("respondent")
