@@ -123,7 +123,10 @@ def test_llama_cpp_server_refuses_lists_and_the_answers_stay_the_same(embedded, 
     assert state["state"] == "off" and state["fallback"].startswith("refused a list of prompts (HTTP 500")
     assert "popsim: notice:" in capsys.readouterr().err
     for a, b in zip(single, got):
-        assert a.ok and b.ok and np.abs(a.probs() - b.probs()).max() < 1e-3
+        # the server reuses the longest cached prefix of the previous request, so the same prompt is evaluated
+        # in other batch splits the second time: 0.019 apart measured in CI (Q4 weights); a fallback that
+        # sent another prompt or mixed up the order would be off by far more (0.1-0.5 between these asks)
+        assert a.ok and b.ok and np.abs(a.probs() - b.probs()).max() < 0.04
 
 
 @pytest.mark.parametrize("value,api,msg", [

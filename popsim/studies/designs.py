@@ -159,7 +159,9 @@ def sensitivity_indices(design: str, ranges: dict, points: pd.DataFrame, outcome
             if design == "sobol":
                 from SALib.analyze import sobol
 
-                res = sobol.analyze(problem, Y, calc_second_order=False, num_resamples=500, seed=seed)
+                # a Generator, not the int: SALib's sobol.analyze takes seed 0 for "unseeded" (`if seed:`)
+                res = sobol.analyze(problem, Y, calc_second_order=False, num_resamples=500,
+                                    seed=np.random.default_rng(seed))
                 for j, name in enumerate(ranges):
                     for idx in ("S1", "ST"):
                         rows.append(_row(metric, name, idx, res[idx][j], res[f"{idx}_conf"][j], len(Y)))
