@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import prompts
+from .agents import draw_uniforms
 from .questions import Answer, QuestionGrid, Reading
 
 
@@ -80,7 +81,7 @@ def answer_grid(policy: Any, grid: QuestionGrid, desc: str) -> AnswerBlock:
     sizes = np.bincount(block_of, minlength=len(blocks))
     dists = policy.engine.resolve(asks, desc=desc, repeats=np.repeat(sizes, k).tolist())
     # every agent's uniform numbers for its items, drawn as one draw per question would (question order)
-    u = np.array([a.answer_rng.random(k) for a in grid.agents]).reshape(len(grid.agents), k)
+    u = draw_uniforms(list(grid.agents), k)
     readings, read = [], {}
     for d, it, pres in zip(dists, items * len(blocks), fixed * len(blocks)):
         key = (id(d), pres.points, it.scale.points)
