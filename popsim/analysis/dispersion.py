@@ -132,7 +132,8 @@ def profile_spread(centered: pd.DataFrame, human_sd, *, n_boot: int = 1000, leve
     a = x.to_numpy(float)
     human = float(np.sqrt((hs.to_numpy() ** 2).sum()))
     sim, lo, hi = bootstrap_ci(a, lambda d: np.sqrt(d.var(axis=-2, ddof=1).sum(axis=-1)), n_boot=n_boot, level=level,
-                               vectorized=True, rng=rng_from(seed))
+                               vectorized=True, rng=rng_from(seed),
+                               moments=lambda mean, cov: np.sqrt(np.einsum("...ii->...i", cov).sum(axis=-1)))
     lo, hi = lo / human, hi / human
     return {"n": int(len(a)), "sim_spread": sim, "human_spread": human, "ratio": sim / human, "low": lo, "high": hi}
 
