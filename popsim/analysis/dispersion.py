@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import PopsimError
 from ._tables import check_count, check_level, rng_from, value_table
 from .scores import answer_shares, item_scales
-from .intervals import bootstrap_ci
+from .intervals import bootstrap_ci, resample_moments
 
 RATIO_COLUMNS = ("n", "sim_sd", "human_sd", "ratio", "low", "high")
 
@@ -106,7 +106,8 @@ def dispersion_values(centered: pd.DataFrame, human_sd, *, human_n: int, n_boot:
     for v in x.columns:
         a = x[v].dropna().to_numpy(float)
         sd = float(a.std(ddof=1)) if a.size > 1 else float("nan")
-        boot = a[gen.integers(0, a.size, (n_boot, a.size))].std(axis=1, ddof=1)
+        idx = gen.integers(0, a.size, (n_boot, a.size))
+        boot = np.sqrt(resample_moments(a[:, None])(idx)[1][:, 0, 0]) if a.size > 1 else np.full(n_boot, np.nan)
         hboot = hs[v] * np.exp(gen.normal(0, np.sqrt(1 / (2 * (human_n - 1))), n_boot))
         lo, hi = _percentiles(boot / hboot, level)
         rows.append(dict(value=v, n=int(a.size), sim_sd=sd, human_sd=float(hs[v]), ratio=sd / float(hs[v]),

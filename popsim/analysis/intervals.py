@@ -146,8 +146,12 @@ def resample_moments(x: np.ndarray) -> Callable:
         lead, m = idx.shape[:-1], idx.shape[-1]
         flat = idx.reshape(-1, m)
         b = len(flat)
-        counts = np.bincount((flat + (np.arange(b) * n)[:, None]).ravel(), minlength=b * n).reshape(b, n)
-        s = counts.astype(float) @ per_row / m
+        s = np.empty((b, per_row.shape[1]))
+        step = max(1, _BATCH_CELLS // 4 // n)  # resamples counted at once
+        for r in range(0, b, step):
+            part = flat[r:r + step]
+            counts = np.bincount((part + (np.arange(len(part)) * n)[:, None]).ravel(), minlength=len(part) * n)
+            s[r:r + step] = counts.reshape(len(part), n).astype(float) @ per_row / m
         mean = s[:, :k]
         prod = np.empty((b, k, k))
         prod[:, iu[0], iu[1]] = s[:, k:]
