@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import PopsimError
 from ._tables import check_count, check_level, rng_from, value_table
 from .scores import answer_shares, item_scales
-from .intervals import bootstrap_ci, resample_moments
+from .intervals import bootstrap_ci
 
 RATIO_COLUMNS = ("n", "sim_sd", "human_sd", "ratio", "low", "high")
 
@@ -107,7 +107,8 @@ def dispersion_values(centered: pd.DataFrame, human_sd, *, human_n: int, n_boot:
         a = x[v].dropna().to_numpy(float)
         sd = float(a.std(ddof=1)) if a.size > 1 else float("nan")
         idx = gen.integers(0, a.size, (n_boot, a.size))
-        boot = np.sqrt(resample_moments(a[:, None])(idx)[1][:, 0, 0]) if a.size > 1 else np.full(n_boot, np.nan)
+        step = max(1, 1_000_000 // a.size)  # resamples at once: a[idx].std(axis=1) row by row, in memory a cache holds
+        boot = np.concatenate([a[idx[r:r + step]].std(axis=1, ddof=1) for r in range(0, n_boot, step)])
         hboot = hs[v] * np.exp(gen.normal(0, np.sqrt(1 / (2 * (human_n - 1))), n_boot))
         lo, hi = _percentiles(boot / hboot, level)
         rows.append(dict(value=v, n=int(a.size), sim_sd=sd, human_sd=float(hs[v]), ratio=sd / float(hs[v]),

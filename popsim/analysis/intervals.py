@@ -129,8 +129,8 @@ def resample_moments(x: np.ndarray) -> Callable:
     resample's column means (..., k) and covariance matrix (..., k, k) (ddof=1), as `x[idx]` would give them.
 
     Computed from how often each row is drawn (counts, b x n) times the rows' values and their products
-    (centred on the column means of x, which leaves covariances unchanged and keeps the sums small): two
-    matrix products per batch instead of a copy of m rows per resample."""
+    (centred on the column means of x, which leaves covariances unchanged and keeps the sums small):
+    one matrix product per batch of resamples instead of a copy of m rows per resample."""
     x = np.asarray(x, dtype=float)
     if x.ndim != 2:
         raise PopsimError(f"bootstrap_ci(moments=...) needs a 2-D array, rows = agents; got shape {x.shape}")
@@ -138,7 +138,7 @@ def resample_moments(x: np.ndarray) -> Callable:
     centre = x.mean(axis=0)
     z = x - centre
     iu = np.triu_indices(k)
-    per_row = np.concatenate([z, z[:, iu[0]] * z[:, iu[1]]], axis=1)  # n x (k + k (k + 1) / 2)
+    per_row = np.concatenate([z.T, z.T[iu[0]] * z.T[iu[1]]])  # (k + k (k + 1) / 2) x n
     scale = np.maximum((z * z).mean(axis=0), np.finfo(float).tiny)
 
     def sums(idx):
@@ -146,12 +146,14 @@ def resample_moments(x: np.ndarray) -> Callable:
         lead, m = idx.shape[:-1], idx.shape[-1]
         flat = idx.reshape(-1, m)
         b = len(flat)
-        s = np.empty((b, per_row.shape[1]))
+        s = np.empty((b, per_row.shape[0]))
         step = max(1, _BATCH_CELLS // 4 // n)  # resamples counted at once
+        counts = np.empty((min(step, b), n))
         for r in range(0, b, step):
             part = flat[r:r + step]
-            counts = np.bincount((part + (np.arange(len(part)) * n)[:, None]).ravel(), minlength=len(part) * n)
-            s[r:r + step] = counts.reshape(len(part), n).astype(float) @ per_row / m
+            for j, row in enumerate(part):
+                counts[j] = np.bincount(row, minlength=n)
+            s[r:r + len(part)] = (per_row @ counts[:len(part)].T).T / m
         mean = s[:, :k]
         prod = np.empty((b, k, k))
         prod[:, iu[0], iu[1]] = s[:, k:]
