@@ -248,3 +248,4 @@ def _values(values, codes) -> list:
     """`values[codes]` (or `values`) as a list of Python objects."""
     values = values.tolist() if isinstance(values, np.ndarray) else list(values)
     return values if codes is None else [values[x] for x in np.asarray(codes).tolist()]
+
