@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import mesa
+import numpy as np
 
+from .seeds import uniforms
 from .values import CODES10, ValueProfile
 
 
@@ -17,7 +19,8 @@ class ValueAgent(mesa.Agent):
       a synthetic respondent's, or with strategy `respondents` the real person's;
     - `demographics`: age, education, country of a real respondent where the sample has them (else empty);
     - `answer_rng`: its own generator (seeded from the model's seed and its index), used for option order and
-      for sampling answers, so each agent's draws do not depend on the others';
+      for sampling answers, so each agent's draws do not depend on the others'; made on first use (`draw_uniforms`
+      draws for many agents at once without one, the same numbers);
     - `history`: what happened to it in earlier rounds (games).
     """
 
@@ -30,10 +33,20 @@ class ValueAgent(mesa.Agent):
         self.gender = gender
         self.respondent = respondent
         self.demographics = {k: v for k, v in (demographics or {}).items() if v is not None and v == v}
-        self.answer_rng = model.stream("agent", index)
+        self._rng = None  # its generator, once someone asks for it
+        self._drawn = 0  # uniform numbers drawn from its stream before the generator was made (`draw_uniforms`)
         self.history: list[dict] = []
         self.last_choice: float = float("nan")
         self.payoff: float = 0.0
+
+    @property
+    def answer_rng(self):
+        """Its generator, stream 'agent' of its index, past the numbers `draw_uniforms` drew without it."""
+        if self._rng is None:
+            self._rng = self.model.stream("agent", self.index)
+            if self._drawn:
+                self._rng.bit_generator.advance(self._drawn)
+        return self._rng
 
     @property
     def person(self) -> dict:
@@ -49,3 +62,22 @@ class ValueAgent(mesa.Agent):
 
     def neighbors(self) -> list["ValueAgent"]:
         return self.model.neighbors(self)
+
+
+def draw_uniforms(agents: list[ValueAgent], k: int) -> np.ndarray:
+    """Row j: `agents[j].answer_rng.random(k)`, the next `k` uniform numbers of each agent's own stream. Agents
+    whose generator is not made yet get theirs from `seeds.uniforms` for all at once (the same numbers; their
+    generators, made later, continue after them)."""
+    out = np.empty((len(agents), k))
+    later: dict[tuple, list[int]] = {}  # (model, numbers drawn so far) -> rows of agents without a generator
+    for j, a in enumerate(agents):
+        if getattr(a, "_rng", 0) is None and isinstance(getattr(a.model, "seed", None), int):
+            later.setdefault((id(a.model), a._drawn), []).append(j)
+        else:
+            out[j] = a.answer_rng.random(k)
+    for (_, drawn), rows in later.items():
+        model = agents[rows[0]].model
+        out[rows] = uniforms(model.seed, "agent", [agents[j].index for j in rows], drawn + k)[:, drawn:]
+        for j in rows:
+            agents[j]._drawn += k
+    return out

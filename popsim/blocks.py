@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import prompts
+from .agents import draw_uniforms
 from .questions import Answer, QuestionGrid, Reading
 
 
@@ -44,19 +45,19 @@ class AnswerBlock(Sequence):
         return Answer(q, float(self.points[i]), r.probs, r.validity, r.order, self.hashes[w], self.methods[w],
                       self.errors[w], r.mean)
 
-    def columns(self, round_: int) -> dict[str, list]:
+    def columns(self, round_: int) -> dict[str, tuple]:
+        """The answer table's columns, each as (values, codes): the column is `values[codes]` (its distinct values
+        once, e.g. one per reading), or `values` itself where codes is None (see `PopulationModel.answers_frame`)."""
         n, k = len(self.grid.agents), len(self.grid.items)
         w = self.which
         probs = [list(r.probs) for r in self.readings]  # one list per reading, shared by its answers (as before)
-
-        def take(values: list) -> list:
-            return [values[x] for x in w.tolist()]
-
-        return {"agent": np.repeat([a.index for a in self.grid.agents], k).tolist(), "round": [round_] * (n * k),
-                "item": [it.id for it in self.grid.items] * n, "kind": ["item"] * (n * k),
-                "answer": self.points.tolist(), "expected": take([r.mean for r in self.readings]), "probs": take(probs),
-                "order": take([r.order for r in self.readings]), "validity": take([r.validity for r in self.readings]),
-                "prompt_hash": take(self.hashes), "method": take(self.methods), "error": take(self.errors)}
+        return {"agent": (np.repeat(np.array([a.index for a in self.grid.agents], dtype=np.int64), k), None),
+                "round": (np.full(n * k, round_, dtype=np.int64), None),
+                "item": ([it.id for it in self.grid.items], np.tile(np.arange(k), n)),
+                "kind": (["item"], np.zeros(n * k, dtype=np.intp)), "answer": (self.points, None),
+                "expected": ([r.mean for r in self.readings], w), "probs": (probs, w),
+                "order": ([r.order for r in self.readings], w), "validity": ([r.validity for r in self.readings], w),
+                "prompt_hash": (self.hashes, w), "method": (self.methods, w), "error": (self.errors, w)}
 
 
 def answer_grid(policy: Any, grid: QuestionGrid, desc: str) -> AnswerBlock:
@@ -80,7 +81,7 @@ def answer_grid(policy: Any, grid: QuestionGrid, desc: str) -> AnswerBlock:
     sizes = np.bincount(block_of, minlength=len(blocks))
     dists = policy.engine.resolve(asks, desc=desc, repeats=np.repeat(sizes, k).tolist())
     # every agent's uniform numbers for its items, drawn as one draw per question would (question order)
-    u = np.array([a.answer_rng.random(k) for a in grid.agents]).reshape(len(grid.agents), k)
+    u = draw_uniforms(list(grid.agents), k)
     readings, read = [], {}
     for d, it, pres in zip(dists, items * len(blocks), fixed * len(blocks)):
         key = (id(d), pres.points, it.scale.points)

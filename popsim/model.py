@@ -152,9 +152,9 @@ class PopulationModel(mesa.Model):
                                     option_order=option_order, variant=template_variant, country=self.country)
 
         self.round = 0
-        self._answers: list[Answer] = []
-        self._rows: dict[str, list] = {c: [] for c in ANSWER_COLUMNS}
-        reporters = {"round": lambda m: m.round, "answered": lambda m: len(m._rows["agent"])}
+        self._parts: list[dict[str, tuple]] = []  # the answer table's columns, one dict per step (answers_frame)
+        self._answered = 0
+        reporters = {"round": lambda m: m.round, "answered": lambda m: m._answered}
         reporters.update(call_scenario(self.scenario, "model_reporters"))
         self.datacollector = mesa.DataCollector(model_reporters=reporters,
                                                 tables={"choices": ["round", "agent", "item", "choice"]})
@@ -189,28 +189,22 @@ class PopulationModel(mesa.Model):
         return self
 
     def _record(self, answers: list[Answer]):
-        r = self._rows
+        self._answered += len(answers)
         if hasattr(answers, "columns"):  # an AnswerBlock (blocks.py): its columns, no Answer objects
-            for name, values in answers.columns(self.round).items():
-                r[name].extend(values)
+            self._parts.append(answers.columns(self.round))
             return
         lists: dict[int, list] = {}  # answers read from one distribution share their probabilities
         for a in answers:
             if id(a.probs) not in lists:
                 lists[id(a.probs)] = list(a.probs)
         qs = [a.question for a in answers]
-        r["agent"].extend([q.agent.index for q in qs])
-        r["round"].extend([self.round] * len(answers))
-        r["item"].extend([q.item.id for q in qs])
-        r["kind"].extend([q.kind for q in qs])
-        r["answer"].extend([a.point for a in answers])
-        r["expected"].extend([a.expected for a in answers])
-        r["probs"].extend([lists[id(a.probs)] for a in answers])
-        r["order"].extend([a.order for a in answers])
-        r["validity"].extend([a.validity for a in answers])
-        r["prompt_hash"].extend([a.prompt_hash for a in answers])
-        r["method"].extend([a.method for a in answers])
-        r["error"].extend([a.error for a in answers])
+        r = {"agent": [q.agent.index for q in qs], "round": [self.round] * len(answers), "item": [q.item.id for q in qs],
+             "kind": [q.kind for q in qs], "answer": [a.point for a in answers],
+             "expected": [a.expected for a in answers], "probs": [lists[id(a.probs)] for a in answers],
+             "order": [a.order for a in answers], "validity": [a.validity for a in answers],
+             "prompt_hash": [a.prompt_hash for a in answers], "method": [a.method for a in answers],
+             "error": [a.error for a in answers]}
+        self._parts.append({c: (v, None) for c, v in r.items()})
         for q, a in zip(qs, answers):
             if q.kind == "decision":
                 self.datacollector.add_table_row("choices", {"round": self.round, "agent": q.agent.index,
@@ -219,8 +213,19 @@ class PopulationModel(mesa.Model):
     # ------------------------------------------------------------------ tables
     def answers_frame(self) -> pd.DataFrame:
         """One row per agent x item x round: the sampled answer, expected answer, option distribution in
-        scale order, option order shown, validity mass, prompt hash, method, error."""
-        df = pd.DataFrame(self._rows, columns=ANSWER_COLUMNS)
+        scale order, option order shown, validity mass, prompt hash, method, error.
+
+        Each column is what pandas makes of the list of all its values: a coded column (`AnswerBlock.columns`) is
+        built from its distinct values (the same type inferred) and taken by its codes, without a Python object
+        per row; steps whose pieces come out with different types are joined as one list (as before)."""
+        cols = {}
+        for c in ANSWER_COLUMNS:
+            pieces = [_column(*p[c]) for p in self._parts]
+            if len({str(s.dtype) for s in pieces}) == 1:
+                cols[c] = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+            else:  # nothing recorded, or types that differ between steps: the values as one list
+                cols[c] = [v for p in self._parts for v in _values(*p[c])]
+        df = pd.DataFrame(cols, columns=ANSWER_COLUMNS)
         df["agent"] = df["agent"].astype(int)
         return df
 
@@ -231,3 +236,16 @@ class PopulationModel(mesa.Model):
         if self.policy.name == "reference":
             return {"backend": "none (reference respondent)", "model": "synthetic human respondents"}
         return self.backend.describe()
+
+
+def _column(values, codes) -> pd.Series:
+    """`values[codes]` (or `values`) as pandas makes it of the whole list: its type inferred from the distinct values."""
+    s = pd.Series(values)
+    return s if codes is None else pd.Series(s.array.take(np.asarray(codes, dtype=np.intp)))
+
+
+def _values(values, codes) -> list:
+    """`values[codes]` (or `values`) as a list of Python objects."""
+    values = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    return values if codes is None else [values[x] for x in np.asarray(codes).tolist()]
+

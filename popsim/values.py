@@ -6,6 +6,7 @@ Schwartz's (1992, 2012) as shipped in `human_data/values.json`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -75,7 +76,7 @@ class ValueProfile:
     def __post_init__(self):
         if len(self.scores) != len(self.codes):
             raise PopsimError(f"a value profile needs {len(self.codes)} scores, got {len(self.scores)}")
-        if not all(np.isfinite(self.scores)):
+        if not all(map(math.isfinite, self.scores)):
             raise PopsimError("a value profile has a missing or non-finite score; give all 10 values a number")
 
     @classmethod

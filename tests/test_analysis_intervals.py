@@ -135,3 +135,28 @@ def test_mean_difference_ci():
     assert mean_difference_ci([1.0, 1.0, 1.0], [0.0, 0.0], n_boot=50, rng=0) == (1.0, 1.0)
     with pytest.raises(PopsimError, match="at least 2"):
         mean_difference_ci([1.0], [0.0, 1.0])
+
+
+def test_resample_moments_equal_those_of_the_resampled_rows():
+    from popsim.analysis.intervals import resample_moments
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(2.0, 1.5, (400, 4))
+    x[:, 3] = np.round(x[:, 3])  # a discrete column
+    idx = rng.integers(0, 400, (7, 3, 400))
+    mean, cov = resample_moments(x)(idx)
+    d = x[idx]
+    assert np.allclose(mean, d.mean(axis=-2), rtol=0, atol=1e-12)
+    want = np.einsum("...ni,...nj->...ij", d - d.mean(axis=-2, keepdims=True), d - d.mean(axis=-2, keepdims=True)) / 399
+    assert np.allclose(cov, want, rtol=1e-10, atol=1e-12)
+    same = resample_moments(np.array([[1.0, 2.0], [1.0, 5.0], [3.0, 5.0]]))(np.array([[0, 1, 0], [1, 2, 2]]))[1]
+    assert same[0, 0, 0] == 0 and same[0, 0, 1] == 0 and same[1, 1, 1] == 0 and same[0, 1, 1] > 0
+
+
+def test_an_interval_from_moments_equals_the_one_from_resampled_rows():
+    x = np.random.default_rng(8).normal(size=(300, 3))
+    stat = lambda d: np.sqrt(d.var(axis=-2, ddof=1).sum(axis=-1))
+    rows = bootstrap_ci(x, stat, vectorized=True, n_boot=300, rng=4)
+    sums = bootstrap_ci(x, stat, vectorized=True, n_boot=300, rng=4,
+                        moments=lambda mean, cov: np.sqrt(np.einsum("...ii->...i", cov).sum(axis=-1)))
+    assert rows[0] == sums[0] and np.allclose(rows, sums, rtol=1e-12, atol=0)

@@ -39,3 +39,29 @@ def test_streams_are_the_documented_entropy():
     assert stream(7, "population").random() != stream(8, "population").random()
     with pytest.raises(PopsimError, match="unknown random stream 'agents'"):
         stream(7, "agents")
+
+
+@pytest.mark.parametrize("seed", [0, 3, 2**31 - 1, 2**32 + 5, 2**70 + 3])
+def test_uniforms_are_each_streams_first_numbers(seed):
+    """`seeds.uniforms` (NumPy's SeedSequence and PCG64 in arrays) gives each index's generator's numbers bit for bit."""
+    from popsim.seeds import uniforms
+
+    idx = np.r_[0:300, 2**32 - 1, 123456789]
+    want = np.array([stream(seed, "agent", int(i)).random(21) for i in idx])
+    assert np.array_equal(uniforms(seed, "agent", idx, 21), want)
+    assert np.array_equal(uniforms(seed, "population", [5], 3)[0], stream(seed, "population", 5).random(3))
+
+
+def test_an_agents_generator_continues_after_numbers_drawn_without_it():
+    from popsim.agents import draw_uniforms
+    from popsim.backends.scripted import ScriptedBackend
+    from popsim.model import PopulationModel
+
+    m = PopulationModel(n_agents=6, strategy="h_np", backend=ScriptedBackend(), rng=11)
+    agents = m.ordered_agents
+    agents[2].answer_rng  # one agent's generator made before any draw
+    first, second = draw_uniforms(agents, 4), draw_uniforms(agents[::-1], 3)[::-1]
+    after = np.array([a.answer_rng.random(2) for a in agents])
+    for a, f, s, x in zip(agents, first, second, after):
+        want = np.random.default_rng([11, 1, a.index]).random(9)
+        assert np.array_equal(np.r_[f, s, x], want)

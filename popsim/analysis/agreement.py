@@ -18,7 +18,7 @@ from .. import datasets
 from ..errors import PopsimError, unknown
 from ..values import CODES10
 from ._tables import aligned, check_count, matrix, rng_from, upper, value_table
-from .structure import correlation_batch, mds
+from .structure import correlation_batch, covariance_correlation, mds
 
 #: the columns of `matrix_agreement`'s result, in table order
 METRICS = ("n_cells", "pearson_r", "spearman_rho", "mantel_p", "tucker_phi", "procrustes_disparity",
@@ -199,11 +199,12 @@ def agreement_interval(centered: pd.DataFrame, human, *, n_boot: int = 500, leve
     iu = np.triu_indices(len(order), 1)
     a = x[order].to_numpy()
 
-    def pearson(data):
-        c = correlation_batch(data)[..., iu[0], iu[1]]
+    def pearson(m):
+        c = m[..., iu[0], iu[1]]
         cz = (c - c.mean(axis=-1, keepdims=True)) / c.std(axis=-1, keepdims=True)
         return (cz * yz).mean(axis=-1)
 
-    est, low, high = bootstrap_ci(a, pearson, n_boot=n_boot, level=level, method="expected", kind="correlation",
-                                  vectorized=True, rng=seed)
+    est, low, high = bootstrap_ci(a, lambda data: pearson(correlation_batch(data)), n_boot=n_boot, level=level,
+                                  method="expected", kind="correlation", vectorized=True,
+                                  moments=lambda mean, cov: pearson(covariance_correlation(cov)), rng=seed)
     return dict(pearson_r=est, low=low, high=high, n_boot=n_boot, method="bootstrap expected (Fisher z basic)")

@@ -49,7 +49,7 @@ def dispersion_items(sim_answers: pd.DataFrame, human_shares: pd.DataFrame, *, h
     n_boot = check_count("n_boot", n_boot, 1)
     level = check_level(level)
     sim = answer_shares(sim_answers)
-    items = list(dict.fromkeys(sim["item"]))
+    items = list(dict.fromkeys(sim["item"].unique().tolist()))
     extra = {i: g["answer"].to_numpy(float) for i, g in sim.groupby("item")}
     gen = rng_from(seed)
     rows = []
@@ -106,7 +106,9 @@ def dispersion_values(centered: pd.DataFrame, human_sd, *, human_n: int, n_boot:
     for v in x.columns:
         a = x[v].dropna().to_numpy(float)
         sd = float(a.std(ddof=1)) if a.size > 1 else float("nan")
-        boot = a[gen.integers(0, a.size, (n_boot, a.size))].std(axis=1, ddof=1)
+        idx = gen.integers(0, a.size, (n_boot, a.size))
+        step = max(1, 1_000_000 // a.size)  # resamples at once: a[idx].std(axis=1) row by row, in memory a cache holds
+        boot = np.concatenate([a[idx[r:r + step]].std(axis=1, ddof=1) for r in range(0, n_boot, step)])
         hboot = hs[v] * np.exp(gen.normal(0, np.sqrt(1 / (2 * (human_n - 1))), n_boot))
         lo, hi = _percentiles(boot / hboot, level)
         rows.append(dict(value=v, n=int(a.size), sim_sd=sd, human_sd=float(hs[v]), ratio=sd / float(hs[v]),
@@ -132,7 +134,8 @@ def profile_spread(centered: pd.DataFrame, human_sd, *, n_boot: int = 1000, leve
     a = x.to_numpy(float)
     human = float(np.sqrt((hs.to_numpy() ** 2).sum()))
     sim, lo, hi = bootstrap_ci(a, lambda d: np.sqrt(d.var(axis=-2, ddof=1).sum(axis=-1)), n_boot=n_boot, level=level,
-                               vectorized=True, rng=rng_from(seed))
+                               vectorized=True, rng=rng_from(seed),
+                               moments=lambda mean, cov: np.sqrt(np.einsum("...ii->...i", cov).sum(axis=-1)))
     lo, hi = lo / human, hi / human
     return {"n": int(len(a)), "sim_spread": sim, "human_spread": human, "ratio": sim / human, "low": lo, "high": hi}
 

@@ -180,7 +180,11 @@ def correlation_batch(x: np.ndarray) -> np.ndarray:
     A variable without variance in a data set gives NaN in its row and column (as `np.corrcoef`)."""
     x = np.asarray(x, dtype=float)
     x = x - x.mean(axis=-2, keepdims=True)
-    cov = np.swapaxes(x, -1, -2) @ x
+    return covariance_correlation(np.swapaxes(x, -1, -2) @ x)
+
+
+def covariance_correlation(cov: np.ndarray) -> np.ndarray:
+    """Correlation matrices from covariance matrices (..., k, k); NaN in the row and column of a zero variance."""
     sd = np.sqrt(np.einsum("...ii->...i", cov))
     with np.errstate(invalid="ignore", divide="ignore"):
         return cov / sd[..., :, None] / sd[..., None, :]
@@ -264,11 +268,11 @@ def randall_interval(centered: pd.DataFrame, order=CODES10, *, n_boot: int = 500
         raise PopsimError(f"randall_interval needs at least 4 agents with every value scored, got {len(x)}")
     a = x[order].to_numpy()
 
-    def index(data):
-        m = correlation_batch(data)
+    def of_correlations(m):
         out = correspondence_indices(m.reshape(-1, *m.shape[-2:])).reshape(m.shape[:-2])
         return np.where(np.isfinite(m).all(axis=(-2, -1)), out, np.nan)
 
-    est, low, high = bootstrap_ci(a, index, n_boot=n_boot, level=level, method="expected", kind="correlation",
-                                  vectorized=True, rng=seed)
+    est, low, high = bootstrap_ci(a, lambda data: of_correlations(correlation_batch(data)), n_boot=n_boot, level=level,
+                                  method="expected", kind="correlation", vectorized=True,
+                                  moments=lambda mean, cov: of_correlations(covariance_correlation(cov)), rng=seed)
     return dict(ci=est, low=low, high=high, n_boot=n_boot, method="bootstrap expected (Fisher z basic)")
