@@ -67,9 +67,19 @@ def _shares(human_shares: pd.DataFrame) -> dict[str, pd.Series]:
     df["share"] = pd.to_numeric(df["share"], errors="coerce")
     if df["share"].isna().any():
         raise PopsimError("human_shares has missing or non-numeric shares; give a number for every answer")
+    # one sort for all items (items in order of first appearance, answers ascending within an item, equal
+    # codes summed), not a pandas groupby per item: the card calls this hundreds of times in a study
+    codes, items = pd.factorize(df["item"], sort=False)
+    answer, share = df["answer"].to_numpy(float), df["share"].to_numpy(float)
+    order = np.lexsort((answer, codes))
+    codes, answer, share = codes[order], answer[order], share[order]
+    starts = np.flatnonzero(np.r_[True, (codes[1:] != codes[:-1]) | (answer[1:] != answer[:-1])])
+    sums, group, answer = np.add.reduceat(share, starts) if len(starts) else share, codes[starts], answer[starts]
+    bounds = np.searchsorted(group, np.arange(len(items) + 1))
     out = {}
-    for item, g in df.groupby("item", sort=False):
-        s = g.groupby("answer")["share"].sum().astype(float)
+    for k, item in enumerate(items):
+        s = pd.Series(sums[bounds[k]:bounds[k + 1]], index=pd.Index(answer[bounds[k]:bounds[k + 1]], name="answer"),
+                      name="share")
         if (s < 0).any() or s.sum() <= 0:
             raise PopsimError(f"human shares of item {item!r} must be non-negative numbers with a positive sum")
         out[str(item)] = s / s.sum()
