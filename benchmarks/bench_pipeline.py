@@ -48,8 +48,12 @@ elif kind == "dominant":  # a whole dominant-value run, its report included; the
     from popsim.backends.scripted import ScriptedBackend
     from popsim.cache import Cache
     from popsim.engine import Engine
-    from popsim.reporting.report import build_report
-    from popsim.reporting.runs import execute
+    try:
+        from popsim.reporting.report import build_report
+        from popsim.reporting.runs import execute
+    except ImportError:  # a baseline from before issue 11's layout (e.g. 38897ad, where issues 11-15 started)
+        from popsim.report import build_report
+        from popsim.runs import execute
 
     class Timed(ScriptedBackend):
         seconds = 0.0
