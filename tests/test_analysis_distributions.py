@@ -87,3 +87,30 @@ def test_bootstrap_ci_of_the_mean_is_the_resampling_bootstrap():
     assert abs(row["sim_low"] - low) < 0.02 and abs(row["sim_high"] - high) < 0.02
     assert abs(row["sim_low"] - (x.mean() - half)) < 0.02 and abs(row["sim_high"] - (x.mean() + half)) < 0.02
     assert row["sim_mean"] == x.mean() and row["n"] == 400
+
+
+def _shares_by_groupby(table: pd.DataFrame) -> dict:
+    """The human shares per item as the pandas groupby per item computed them (items in order of appearance)."""
+    out = {}
+    for item, g in table.groupby("item", sort=False):
+        s = g.groupby("answer")["share"].sum().astype(float)
+        out[str(item)] = s / s.sum()
+    return out
+
+
+def test_human_shares_equal_a_groupby_per_item_exactly():
+    from popsim.analysis.distributions import _shares
+
+    t = value_item_shares("DE_ESS9").sample(frac=1, random_state=3).assign(answer=lambda d: d["answer"].astype(float))
+    for table in (value_item_shares("US_GSS2012").assign(answer=lambda d: d["answer"].astype(float)), t,
+                  pd.concat([t, t.iloc[:40]]), t.assign(item=pd.factorize(t["item"])[0] + 100)):
+        want, got = _shares_by_groupby(table), _shares(table)
+        assert list(got) == list(want)
+        for item in want:
+            pd.testing.assert_series_equal(got[item], want[item], check_exact=True)
+
+
+def test_empty_human_shares_name_the_missing_items():
+    sim = pd.DataFrame({"agent": [0, 1], "item": ["ipcrtiv", "ipcrtiv"], "answer": [3, 4]})
+    with pytest.raises(PopsimError, match="no human shares for items ipcrtiv"):
+        compare_distributions(sim, pd.DataFrame({"item": [], "answer": [], "share": []}), n_boot=10)

@@ -73,7 +73,7 @@ def _shares(human_shares: pd.DataFrame) -> dict[str, pd.Series]:
     answer, share = df["answer"].to_numpy(float), df["share"].to_numpy(float)
     order = np.lexsort((answer, codes))
     codes, answer, share = codes[order], answer[order], share[order]
-    starts = np.flatnonzero(np.r_[True, (codes[1:] != codes[:-1]) | (answer[1:] != answer[:-1])])
+    starts = np.flatnonzero(np.r_[len(codes) > 0, (codes[1:] != codes[:-1]) | (answer[1:] != answer[:-1])])
     sums, group, answer = np.add.reduceat(share, starts) if len(starts) else share, codes[starts], answer[starts]
     bounds = np.searchsorted(group, np.arange(len(items) + 1))
     out = {}
