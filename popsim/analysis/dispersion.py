@@ -49,7 +49,7 @@ def dispersion_items(sim_answers: pd.DataFrame, human_shares: pd.DataFrame, *, h
     n_boot = check_count("n_boot", n_boot, 1)
     level = check_level(level)
     sim = answer_shares(sim_answers)
-    items = list(dict.fromkeys(sim["item"].unique().tolist()))
+    items = sim["item"].unique().tolist()
     extra = {i: g["answer"].to_numpy(float) for i, g in sim.groupby("item")}
     gen = rng_from(seed)
     rows = []

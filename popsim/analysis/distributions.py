@@ -108,7 +108,7 @@ def compare_distributions(sim_answers: pd.DataFrame, human_shares: pd.DataFrame,
     level = check_level(level)
     sim = _long_answers(sim_answers)
     human = _shares(human_shares)
-    items = [str(i) for i in dict.fromkeys(sim["item"].unique().tolist())]
+    items = [str(i) for i in sim["item"].unique().tolist()]
     missing = [i for i in items if i not in human]
     if missing:
         raise PopsimError(f"no human shares for items {', '.join(missing)}; pass shares for every simulated "

@@ -116,7 +116,7 @@ def ppi_item_means(labelled: pd.DataFrame, unlabelled: pd.DataFrame, *, level: f
         raise PopsimError("unlabelled must be a long answers table with columns agent, item, answer")
     lab = labelled.dropna(subset=["human", "sim"])
     rows = []
-    for item in dict.fromkeys(labelled["item"].astype(str).unique().tolist()):
+    for item in labelled["item"].astype(str).unique().tolist():
         g = lab[lab["item"].astype(str) == item]
         u = unlabelled.loc[unlabelled["item"].astype(str) == item, "answer"].dropna().to_numpy(float)
         if u.size == 0:

@@ -56,7 +56,7 @@ def answer_shares(answers: pd.DataFrame) -> pd.DataFrame:
     if df.empty:
         raise PopsimError("answers holds no answer (all NaN); rerun the items or drop them")
     df["item"] = df["item"].astype(str)
-    order = {k: i for i, k in enumerate(dict.fromkeys(df["item"].unique().tolist()))}
+    order = {k: i for i, k in enumerate(df["item"].unique().tolist())}
     out = df.groupby(["item", "answer"]).size().rename("count").reset_index()
     out["share"] = out["count"] / out.groupby("item")["count"].transform("sum")
     out["_o"] = out["item"].map(order)

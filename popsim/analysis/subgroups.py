@@ -124,7 +124,7 @@ def subgroup_distributions(sim_answers: pd.DataFrame, sim_groups: pd.DataFrame, 
     """
     if not {"agent", "item", "answer"} <= set(sim_answers.columns):
         raise PopsimError("sim_answers must be long with columns agent, item, answer")
-    items = [i for i in dict.fromkeys(sim_answers["item"].unique().tolist()) if i in human_answers.columns]
+    items = [i for i in sim_answers["item"].unique().tolist() if i in human_answers.columns]
     agents = pd.Index(pd.unique(sim_answers["agent"]))
     sg, hg = _groups(sim_groups, agents, "sim_groups"), _groups(human_groups, human_answers.index, "human_groups")
     w = _weights(human_weights, human_answers.index)

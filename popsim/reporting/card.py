@@ -59,7 +59,7 @@ def scored_items(run: Run, sample: str) -> tuple[pd.DataFrame, pd.DataFrame, dic
     a = run.answers
     asked = set(a["item"].unique().tolist())
     v = analysis.value_item_shares(sample)
-    value_items = [i for i in dict.fromkeys(v["item"].unique().tolist()) if i in asked]
+    value_items = [i for i in v["item"].unique().tolist() if i in asked]
     beh_items = [i for i in beh if i in asked]
     shares, names = [], {}
     if value_items:
@@ -315,7 +315,7 @@ def ppi_section(run: Run, sample: str, *, n_labelled: int | None = None, level: 
     unl_agents = agents.loc[~agents["respondent"].isin(chosen), "agent"]
     answers = run.answers[["agent", "item", "answer"]]
     truth = run.responses.set_index("agent")
-    items = [i for i in dict.fromkeys(answers["item"].unique().tolist()) if i in truth.columns]
+    items = [i for i in answers["item"].unique().tolist() if i in truth.columns]
     sim = answers[answers["agent"].isin(lab_agents["agent"])].rename(columns={"answer": "sim"})
     real = truth.loc[lab_agents["agent"], items].rename_axis("agent").reset_index().melt(
         id_vars="agent", var_name="item", value_name="human")

@@ -106,7 +106,7 @@ def individual_section(run: Run, sample: str, n_boot: int, seed: int) -> dict:
     if truth is None:
         raise PopsimError("the run has no respondents' answers (responses.parquet)")
     truth = truth.set_index("agent")
-    asked = [i for i in dict.fromkeys(run.answers["item"].unique().tolist()) if i in truth.columns]
+    asked = [i for i in run.answers["item"].unique().tolist() if i in truth.columns]
     if not asked:
         raise PopsimError("the agents answered no item their respondents answered in the survey")
     sim = run.answers[run.answers["item"].isin(asked)][["agent", "item", "answer"]]
